@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * tlshim.h - the contract between the modelled device (BPF, bpf/) and the
+ * driver/kernel half (userspace, user/).
+ *
+ * Plain C types only: this header is compiled both by clang -target bpf and by
+ * the host compiler.  Every struct here is a map key or value, so its field
+ * names are what `bpftool map dump` shows: name them for the reader.
+ */
+#ifndef TLSHIM_H
+#define TLSHIM_H
+
+#include <linux/types.h>
+#include <linux/bpf.h>		/* struct bpf_spin_lock */
+
+/* Where ip(8) and tc(8) pin maps declared with LIBBPF_PIN_BY_NAME; the loader
+ * pins to the same place so an ip/tc load and `tlshim` share every map. */
+#define TLSHIM_PIN_DIR		"/sys/fs/bpf/tc/globals"
+
+/* Compiled size of the connection table (both directions together).  The
+ * device capacity users configure (tlshim_config.max_conns) must fit in it. */
+#define TLSHIM_MAX_CONNS	1048576
+#define TLSHIM_DEFAULT_CAPACITY	65536
+/* Connections refused by a full device, tracked so that the TlsCurr*Sw gauges
+ * and `conn list` can show them; LRU because their sockets close unseen. */
+#define TLSHIM_MAX_SW_CONNS	65536
+
+/* Default skb->mark bit set on segments the device decrypted: the stand-in
+ * for skb->decrypted, which a BPF program cannot set. */
+#define TLSHIM_DEFAULT_MARK	0x00100000u
+
+#define TLS_HEADER_SIZE		5
+#define TLS_MAX_PAYLOAD_SIZE	16384	/* 2^14, RFC 8446 5.1 */
+#define TLS_WIRE_VERSION	0x0303	/* record version for TLS 1.2 and 1.3 alike */
+
+/* Content types a record header may carry (RFC 5246 6.2.1, RFC 8446 5.1). */
+#define TLS_CT_CHANGE_CIPHER_SPEC	20
+#define TLS_CT_ALERT			21
+#define TLS_CT_HANDSHAKE		22
+#define TLS_CT_APPLICATION_DATA		23
+
+/* Values of tlshim_crypto.cipher: the uapi TLS_CIPHER_* numbers. */
+#define TLSHIM_CIPHER_AES_GCM_128	51
+#define TLSHIM_CIPHER_AES_GCM_256	52
+#define TLSHIM_CIPHER_CHACHA20_POLY1305	54
+
+/* Values of tlshim_crypto.version: the uapi TLS_1_x_VERSION numbers. */
+#define TLSHIM_TLS_1_2		0x0303
+#define TLSHIM_TLS_1_3		0x0304
+
+enum tlshim_dir {
+	TLSHIM_DIR_RX = 0,	/* records the peer sends us: XDP decrypts */
+	TLSHIM_DIR_TX = 1,	/* records we send: TC egress encrypts */
+};
+
+/*
+ * Connection table key.  Named the way the direction's data packets travel:
+ * saddr/sport is the packet source (the peer for rx, this host for tx).
+ * IPv4 addresses are stored IPv4-mapped (::ffff:a.b.c.d) so one table holds
+ * both families.  Ports in network byte order, as on the wire.
+ */
+struct tlshim_flow {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__be16 sport;
+	__be16 dport;
+	__u8 dir;		/* enum tlshim_dir */
+	__u8 pad[3];
+};
+
+enum tlshim_sync {
+	TLSHIM_SYNC_NONE = 0,	/* never installed (zeroed value) */
+	TLSHIM_SYNC_IN_SYNC = 1,	/* record boundaries known: decrypting */
+	TLSHIM_SYNC_LOST = 2,	/* stream lost: passing everything */
+};
+
+/* Why the device last lost the stream (tlshim_rx_state.lost_reason). */
+enum tlshim_loss {
+	TLSHIM_LOSS_NONE = 0,
+	TLSHIM_LOSS_GAP = 1,		/* a segment beyond the expected seq */
+	TLSHIM_LOSS_BAD_HEADER = 2,	/* a record header the kernel would reject */
+};
+
+/*
+ * The device's stream state for one connection and direction: what
+ * tls-offload.rst "Normal operation" says the device keeps (record metadata,
+ * expected TCP sequence number, partial header), minus the crypto
+ * processing state a model has no use for.  Key material is not here: it
+ * lives in tlshim_keys, readable by root only.
+ */
+struct tlshim_stream {
+	__u32 expected_seq;	/* next TCP seq the device expects */
+	__u32 rec_start_seq;	/* TCP seq of the current record's first header byte */
+	__u32 rec_len;		/* header + length field; 0 until the header is complete */
+	__u32 rec_offset;	/* bytes of the current record seen so far */
+	__u64 rec_sn;		/* TLS record number of the current record */
+	__u8 hdr_part[4];	/* header bytes seen while rec_offset < 5 (split header) */
+	__u8 sync;		/* enum tlshim_sync */
+	__u8 lost_reason;	/* enum tlshim_loss */
+	__u16 pad;
+	__u32 lost_at_seq;	/* expected_seq when the stream was last lost */
+	__u32 lost_seen_seq;	/* seq of the segment that revealed the loss */
+	/* Record header limits for this cipher and version, as the kernel's
+	 * tls_rx_msg_size() checks them: overhead <= length <= 2^14 + overhead. */
+	__u16 rec_min_len;
+	__u16 rec_max_len;
+};
+
+/* Per-connection counters, updated with the stream state. */
+struct tlshim_conn_stats {
+	__u64 decrypted_packets;	/* rx: decrypted; tx: encrypted */
+	__u64 decrypted_bytes;		/* TCP payload bytes of those */
+	__u64 passed_packets;		/* segments passed as received */
+	__u64 old_packets;		/* of those, wholly before expected_seq */
+	__u64 records;			/* record headers parsed */
+	__u64 lost_sync;		/* times the stream was lost */
+	__u64 header_errors;		/* invalid record headers */
+	__u64 retries;			/* commits redone after a concurrent update */
+};
+
+/* Value of tlshim_conns. */
+struct tlshim_conn {
+	struct bpf_spin_lock lock;	/* guards everything below */
+	__u32 generation;		/* bumped by every state change */
+	struct tlshim_stream st;
+	struct tlshim_conn_stats stats;
+	/* As installed (tls_dev_add): where record start_rec_sn begins. */
+	__u32 start_seq;
+	__u16 tls_version;		/* TLSHIM_TLS_1_x */
+	__u16 cipher;			/* TLSHIM_CIPHER_* */
+	__u64 start_rec_sn;
+	__u64 installed_ns;		/* CLOCK_MONOTONIC */
+};
+
+/* Value of tlshim_keys: crypto_info as tls_dev_add receives it. */
+struct tlshim_crypto {
+	struct bpf_spin_lock lock;	/* lets the loader zero it in place (BPF_F_LOCK) */
+	__u16 version;
+	__u16 cipher;
+	__u8 key_len;
+	__u8 iv_len;
+	__u8 salt_len;
+	__u8 pad;
+	__u8 key[32];
+	__u8 iv[12];
+	__u8 salt[4];
+	__u8 rec_seq[8];		/* big-endian, as in tls12_crypto_info_* */
+};
+
+/* Value of tlshim_sw_conns: installs refused because the device was full. */
+struct tlshim_sw_conn {
+	__u64 refused_ns;		/* CLOCK_MONOTONIC */
+};
+
+/* Value of tlshim_config (one entry).  A fresh ip/tc load sees zeroes;
+ * the programs then use the defaults, so `initialized` tells them apart. */
+struct tlshim_config {
+	__u32 initialized;		/* 1 once the loader wrote this entry */
+	__u32 decrypted_mark;		/* skb->mark bits for decrypted segments */
+	__u32 max_conns;		/* device capacity, <= TLSHIM_MAX_CONNS */
+	__u32 flags;			/* reserved */
+};
+
+/*
+ * Data-path counters: one per-CPU entry, the kernel's and mlx5's names
+ * (Documentation/networking/tls-offload.rst, ethtool -S), then tlshim's own
+ * (prefixed the same way, marked "tlshim" in `tlshim stats --help`).
+ */
+#define TLSHIM_DATAPATH_COUNTERS(X)		\
+	X(rx_tls_decrypted_packets)		\
+	X(rx_tls_decrypted_bytes)		\
+	X(rx_tls_resync_req_pkt)		\
+	X(rx_tls_resync_req_start)		\
+	X(rx_tls_resync_req_end)		\
+	X(rx_tls_resync_req_skip)		\
+	X(rx_tls_resync_res_ok)			\
+	X(rx_tls_resync_res_skip)		\
+	X(rx_tls_resync_res_retry)		\
+	X(rx_tls_err)				\
+	X(tx_tls_encrypted_packets)		\
+	X(tx_tls_encrypted_bytes)		\
+	X(tx_tls_ooo)				\
+	X(tx_tls_skip_no_sync_data)		\
+	X(tx_tls_drop_no_sync_data)		\
+	X(tx_tls_drop_bypass_req)		\
+	X(tx_tls_dump_packets)			\
+	X(tx_tls_dump_bytes)			\
+	X(tx_tls_resync_bytes)			\
+	X(rx_tls_passed_packets)		\
+	X(rx_tls_old_packets)			\
+	X(rx_tls_lost_sync)			\
+	X(rx_tls_records)			\
+	X(rx_tls_state_retry)			\
+	X(rx_tls_no_meta)			\
+	X(rx_tls_unparsed)
+
+/* Control-plane counters and gauges, written by the loader only. */
+#define TLSHIM_CONTROL_COUNTERS(X)		\
+	X(rx_tls_ctx)				\
+	X(rx_tls_del)				\
+	X(tx_tls_ctx)				\
+	X(tx_tls_del)				\
+	X(rx_tls_ctx_full)			\
+	X(tx_tls_ctx_full)			\
+	X(TlsCurrRxDevice)			\
+	X(TlsCurrTxDevice)			\
+	X(TlsCurrRxSw)				\
+	X(TlsCurrTxSw)				\
+	X(TlsRxDevice)				\
+	X(TlsTxDevice)				\
+	X(TlsRxSw)				\
+	X(TlsTxSw)
+
+#define TLSHIM_FIELD_U64(name) __u64 name;
+struct tlshim_counters {
+	TLSHIM_DATAPATH_COUNTERS(TLSHIM_FIELD_U64)
+};
+struct tlshim_device {
+	TLSHIM_CONTROL_COUNTERS(TLSHIM_FIELD_U64)
+};
+#undef TLSHIM_FIELD_U64
+
+/*
+ * The RX descriptor: what XDP tells the host about a segment of an installed
+ * connection, in the XDP metadata area right before the packet.  The TC
+ * ingress program turns TLSHIM_VERDICT_DECRYPTED into the mark bit.
+ * Size is a multiple of 4 (bpf_xdp_adjust_meta requires it).
+ */
+#define TLSHIM_META_MAGIC	0x544c5348u	/* "TLSH" */
+
+enum tlshim_verdict {
+	TLSHIM_VERDICT_NONE = 0,	/* not a segment of an installed connection */
+	TLSHIM_VERDICT_DECRYPTED = 1,	/* the device decrypted every byte */
+	TLSHIM_VERDICT_PASSED = 2,	/* passed as received on the wire */
+};
+
+/* Why a segment was passed (tlshim_rx_meta.reason). */
+enum tlshim_pass_reason {
+	TLSHIM_PASS_NONE = 0,
+	TLSHIM_PASS_NO_PAYLOAD = 1,	/* pure ACK, SYN, FIN */
+	TLSHIM_PASS_OLD = 2,		/* wholly before expected_seq: retransmission */
+	TLSHIM_PASS_PARTIAL = 3,	/* starts before expected_seq, ends after it */
+	TLSHIM_PASS_GAP = 4,		/* beyond expected_seq: the stream is lost */
+	TLSHIM_PASS_NOT_SYNCED = 5,	/* stream already lost */
+	TLSHIM_PASS_BAD_HEADER = 6,	/* an invalid record header in it */
+	TLSHIM_PASS_CONTENDED = 7,	/* state kept changing under us; passed unjudged */
+};
+
+struct tlshim_rx_meta {
+	__u32 magic;		/* TLSHIM_META_MAGIC */
+	__u8 verdict;		/* enum tlshim_verdict */
+	__u8 reason;		/* enum tlshim_pass_reason */
+	__u16 headers;		/* record headers completed in this segment */
+	__u32 rec_sn;		/* low 32 bits of the record number of the segment's first byte */
+	__u32 sync;		/* enum tlshim_sync after the segment */
+};
+
+#endif /* TLSHIM_H */
