@@ -1,13 +1,17 @@
 # tlshim - a TLS-offload NIC modelled in eBPF.  See README.md.
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
-CC       ?= gcc
+CC       := gcc
 ARCH     := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 MULTIARCH:= $(shell $(CC) -print-multiarch 2>/dev/null)
 BUILD    := build
 
-CFLAGS   ?= -O2 -g -Wall -Wextra -Wno-unused-parameter
-CFLAGS   += -Iinclude -I$(BUILD) $(shell pkg-config --cflags libbpf 2>/dev/null)
+# Debian 12 packages the build and the tests need (make deps installs them).
+DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
+	    gcc make iproute2 util-linux
+
+CFLAGS   ?= -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+CFLAGS   += -Iinclude -Iuser -I$(BUILD) $(shell pkg-config --cflags libbpf 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs libbpf libelf zlib 2>/dev/null || echo -lbpf -lelf -lz) -lpthread
 BPF_CFLAGS := -O2 -g -Wall -target bpf -D__TARGET_ARCH_$(ARCH) \
 	-Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
@@ -15,11 +19,24 @@ BPF_CFLAGS := -O2 -g -Wall -target bpf -D__TARGET_ARCH_$(ARCH) \
 BPF_OBJ  := $(BUILD)/tlshim.bpf.o
 SKEL     := $(BUILD)/tlshim.skel.h
 BPF_SRCS := $(wildcard bpf/*.h bpf/*.c) include/tlshim.h
-USER_SRCS:= $(wildcard user/*.c)
+# user/tlshim.c holds main(); the rest is a library the tests link too.
+USER_LIB := $(filter-out user/tlshim.c,$(wildcard user/*.c))
 USER_HDRS:= $(wildcard user/*.h) include/tlshim.h $(SKEL)
+UNIT_SRCS:= $(wildcard tests/unit/*.c)
+UNIT_HDRS:= $(wildcard tests/unit/*.h)
+TOOLS    := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/*.c))
 
 .PHONY: all deps demo check bench clean
-all: $(BPF_OBJ) $(SKEL) tlshim
+all: $(BPF_OBJ) $(SKEL) tlshim $(BUILD)/unit_tests $(TOOLS)
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
 
 $(BUILD):
 	mkdir -p $@
@@ -30,8 +47,26 @@ $(BPF_OBJ): $(BPF_SRCS) | $(BUILD)
 $(SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name tlshim_bpf > $@
 
-tlshim: $(USER_SRCS) $(USER_HDRS)
-	$(CC) $(CFLAGS) $(USER_SRCS) -o $@ $(LDLIBS)
+tlshim: user/tlshim.c $(USER_LIB) $(USER_HDRS)
+	$(CC) $(CFLAGS) user/tlshim.c $(USER_LIB) -o $@ $(LDLIBS)
+
+$(BUILD)/unit_tests: $(UNIT_SRCS) $(UNIT_HDRS) $(USER_LIB) $(USER_HDRS)
+	$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) $(USER_LIB) -o $@ $(LDLIBS)
+
+$(BUILD)/%: tools/%.c $(wildcard tools/*.h) | $(BUILD)
+	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+
+check: deps
+	$(MAKE) all
+	tests/run.sh
+
+demo: deps
+	$(MAKE) all
+	tools/demo.sh
+
+bench: deps
+	$(MAKE) all
+	tools/bench.sh
 
 clean:
 	rm -rf $(BUILD) tlshim

@@ -27,23 +27,6 @@ struct rec_walk {
 	__u32 bad_header_seq;	/* TCP seq of the rejected header's first byte */
 };
 
-/* Header limits per tls_rx_msg_size() (net/tls/tls_sw.c): the length field
- * must cover the cipher overhead (tag, plus the 8-byte explicit nonce for
- * TLS 1.2 AES-GCM) and be at most 2^14 + that overhead + TLS 1.3's inner
- * content-type byte. */
-static __always_inline __u16 tlshim_rec_min_len(__u16 version, __u16 cipher)
-{
-	if (version == TLSHIM_TLS_1_2 && cipher != TLSHIM_CIPHER_CHACHA20_POLY1305)
-		return 16 + 8;
-	return 16;
-}
-
-static __always_inline __u16 tlshim_rec_max_len(__u16 version, __u16 cipher)
-{
-	return TLS_MAX_PAYLOAD_SIZE + tlshim_rec_min_len(version, cipher) +
-	       (version == TLSHIM_TLS_1_3 ? 1 : 0);
-}
-
 /* The kernel checks version and length; the content type check is the
  * stream-scan rule (ASPLOS'21): a real record never carries another type. */
 static __always_inline int tls_header_valid(const struct tlshim_stream *st,

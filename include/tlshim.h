@@ -132,6 +132,44 @@ struct tlshim_conn {
 	__u64 installed_ns;		/* CLOCK_MONOTONIC */
 };
 
+/* Header limits per tls_rx_msg_size() (net/tls/tls_sw.c): the length field
+ * must cover the cipher overhead (tag, plus the 8-byte explicit nonce for
+ * TLS 1.2 AES-GCM) and be at most 2^14 + that overhead + TLS 1.3's inner
+ * content-type byte. */
+static inline __u16 tlshim_rec_min_len(__u16 version, __u16 cipher)
+{
+	if (version == TLSHIM_TLS_1_2 && cipher != TLSHIM_CIPHER_CHACHA20_POLY1305)
+		return 16 + 8;
+	return 16;
+}
+
+static inline __u16 tlshim_rec_max_len(__u16 version, __u16 cipher)
+{
+	return TLS_MAX_PAYLOAD_SIZE + tlshim_rec_min_len(version, cipher) +
+	       (version == TLSHIM_TLS_1_3 ? 1 : 0);
+}
+
+/* What tls_dev_add sets up: the record numbered start_rec_sn begins at TCP
+ * seq start_seq, and the device is in sync there.  Used by the loader and
+ * by the tests that install connections directly. */
+static inline void tlshim_conn_init(struct tlshim_conn *c, __u16 version,
+				    __u16 cipher, __u32 start_seq,
+				    __u64 start_rec_sn, __u64 now_ns)
+{
+	__builtin_memset(c, 0, sizeof(*c));
+	c->st.expected_seq = start_seq;
+	c->st.rec_start_seq = start_seq;
+	c->st.rec_sn = start_rec_sn;
+	c->st.sync = TLSHIM_SYNC_IN_SYNC;
+	c->st.rec_min_len = tlshim_rec_min_len(version, cipher);
+	c->st.rec_max_len = tlshim_rec_max_len(version, cipher);
+	c->start_seq = start_seq;
+	c->start_rec_sn = start_rec_sn;
+	c->tls_version = version;
+	c->cipher = cipher;
+	c->installed_ns = now_ns;
+}
+
 /* Value of tlshim_keys: crypto_info as tls_dev_add receives it. */
 struct tlshim_crypto {
 	struct bpf_spin_lock lock;	/* lets the loader zero it in place (BPF_F_LOCK) */
