@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * tlshim: a TLS-offload NIC modelled in BPF.  Entry points only:
- *   SEC("xdp")  tlshim_rx       the device's receive side
- *   SEC("tc")   tlshim_rx_mark  ingress: RX descriptor -> skb->mark bit
- *   SEC("tc")   tlshim_tx       egress: the device's transmit side
+ *   SEC("xdp")         tlshim_rx       the device's receive side
+ *   SEC("classifier")  tlshim_rx_mark  tc ingress: RX descriptor -> skb->mark bit
+ *   SEC("tc")          tlshim_tx       tc egress: the device's transmit side
  * One object, so `ip link ... xdp obj` and `tc filter ... obj` can load it
- * piecewise and still share every map (bpf/maps.h).
+ * piecewise and still share every map (bpf/maps.h).  tc(8) picks a program
+ * by section name only, so the two sched_cls programs need distinct ones;
+ * "tc" and "classifier" are the two libbpf 1.1 knows for sched_cls
+ * ("classifier" is also tc's default section).
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -112,7 +115,7 @@ int tlshim_rx(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-SEC("tc")
+SEC("classifier")
 int tlshim_rx_mark(struct __sk_buff *skb)
 {
 	struct tlshim_rx_meta *meta = (void *)(long)skb->data_meta;
