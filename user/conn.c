@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * tlshim conn add|del|list: the kernel's tls_dev_add / tls_dev_del, and a
+ * look at the device's table.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "common.h"
+
+static void conn_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: tlshim conn add rx|tx SADDR:PORT DADDR:PORT --tcp-seq N [--rec-seq N]\n"
+		"                 [--version 1.2|1.3] [--cipher aes-gcm-128|aes-gcm-256|chacha20-poly1305]\n"
+		"                 [--key HEX --iv HEX [--salt HEX]]\n"
+		"       tlshim conn del rx|tx SADDR:PORT DADDR:PORT\n"
+		"       tlshim conn list [-j|--json] [--show-keys]\n"
+		"\n"
+		"A connection is named the way its data packets travel: SADDR:PORT is the\n"
+		"source of the packets carrying that direction's records (for rx the remote\n"
+		"peer, for tx this host).  IPv6 as [addr]:port.\n"
+		"--tcp-seq   TCP seq where record --rec-seq starts (start_offload_tcp_sn:\n"
+		"            copied_seq for rx, write_seq for tx); decimal or 0x hex\n"
+		"--rec-seq   TLS record number of that record (default 0)\n"
+		"--version   TLS version (default 1.2); --cipher (default aes-gcm-128)\n"
+		"--key/--iv/--salt  crypto_info as for setsockopt(SOL_TLS): key 16 bytes\n"
+		"            (aes-gcm-128) or 32, iv 8 bytes (12 for chacha20-poly1305),\n"
+		"            salt 4 bytes (none for chacha20-poly1305).  Kept in the root-only\n"
+		"            map tlshim_keys, zeroed on delete, shown only with --show-keys.\n"
+		"A full device refuses the install: the connection stays in software\n"
+		"(listed as such, counted in rx_tls_ctx_full / TlsCurrRxSw).\n");
+}
+
+/* Key, iv and salt lengths of tls12_crypto_info_* for each cipher. */
+static void crypto_sizes(__u16 cipher, __u8 *key, __u8 *iv, __u8 *salt)
+{
+	switch (cipher) {
+	case TLSHIM_CIPHER_AES_GCM_256:
+		*key = 32; *iv = 8; *salt = 4;
+		break;
+	case TLSHIM_CIPHER_CHACHA20_POLY1305:
+		*key = 32; *iv = 12; *salt = 0;
+		break;
+	default:
+		*key = 16; *iv = 8; *salt = 4;
+	}
+}
+
+static void parse_flow(const char **pos, struct tlshim_flow *flow)
+{
+	memset(flow, 0, sizeof(*flow));
+	if (!parse_dir(pos[0], &flow->dir))
+		usage_error("direction", "'%s' (use rx or tx)", pos[0]);
+	if (!parse_endpoint(pos[1], flow->saddr, &flow->sport))
+		usage_error("SADDR:PORT", "'%s' (use a.b.c.d:port or [v6addr]:port)", pos[1]);
+	if (!parse_endpoint(pos[2], flow->daddr, &flow->dport))
+		usage_error("DADDR:PORT", "'%s' (use a.b.c.d:port or [v6addr]:port)", pos[2]);
+	if (endpoint_is_ipv4(flow->saddr) != endpoint_is_ipv4(flow->daddr))
+		usage_error("DADDR:PORT", "'%s' is not of the same family as '%s'", pos[2], pos[1]);
+}
+
+static void flow_names(const struct tlshim_flow *flow, char *src, char *dst)
+{
+	format_endpoint(src, flow->saddr, flow->sport);
+	format_endpoint(dst, flow->daddr, flow->dport);
+}
+
+void conn_remove(const struct device_maps *m, const struct tlshim_flow *flow)
+{
+	struct tlshim_crypto zero_keys = {};
+
+	/* In place under the value's lock: a plain update would leave the
+	 * old bytes in the freed element. */
+	bpf_map_update_elem(m->keys, flow, &zero_keys, BPF_EXIST | BPF_F_LOCK);
+	bpf_map_delete_elem(m->keys, flow);
+	bpf_map_delete_elem(m->conns, flow);
+}
+
+static int conn_add(int argc, char **argv)
+{
+	struct opt opts[] = {
+		{ "tcp-seq", NULL, true }, { "rec-seq", NULL, true },
+		{ "version", NULL, true }, { "cipher", NULL, true },
+		{ "key", NULL, true }, { "iv", NULL, true }, { "salt", NULL, true },
+		{ "help", "h", false }, { 0 }
+	};
+	struct tlshim_crypto crypto = {};
+	struct tlshim_config cfg, raw;
+	struct tlshim_device dev;
+	struct tlshim_flow flow;
+	struct tlshim_conn conn, existing;
+	struct tlshim_sw_conn sw, sw_existing;
+	struct device_maps m;
+	const char *pos[3];
+	char src[ENDPOINT_STRLEN], dst[ENDPOINT_STRLEN];
+	uint64_t tcp_seq, rec_seq = 0;
+	__u16 version = TLSHIM_TLS_1_2, cipher = TLSHIM_CIPHER_AES_GCM_128;
+	int lock, err;
+
+	if (parse_opts(argc, argv, opts, pos, 3, "conn add") != 3 || opt_get(opts, "help")->seen) {
+		if (opt_get(opts, "help")->seen) {
+			conn_usage(stdout);
+			return EXIT_OK;
+		}
+		usage_error("arguments", "expected rx|tx SADDR:PORT DADDR:PORT (see tlshim conn --help)");
+	}
+	parse_flow(pos, &flow);
+	if (!opt_get(opts, "tcp-seq")->seen)
+		usage_error("tcp-seq", "missing --tcp-seq (the TCP seq where the record starts)");
+	if (!parse_u64(opt_get(opts, "tcp-seq")->value, UINT32_MAX, &tcp_seq))
+		usage_error("tcp-seq", "'%s' (a TCP sequence number, 0..4294967295)",
+			    opt_get(opts, "tcp-seq")->value);
+	if (opt_get(opts, "rec-seq")->seen &&
+	    !parse_u64(opt_get(opts, "rec-seq")->value, UINT64_MAX, &rec_seq))
+		usage_error("rec-seq", "'%s' (a record number, 0..2^64-1)",
+			    opt_get(opts, "rec-seq")->value);
+	if (opt_get(opts, "version")->seen && !parse_version(opt_get(opts, "version")->value, &version))
+		usage_error("version", "'%s' (use 1.2 or 1.3)", opt_get(opts, "version")->value);
+	if (opt_get(opts, "cipher")->seen && !parse_cipher(opt_get(opts, "cipher")->value, &cipher))
+		usage_error("cipher", "'%s' (use aes-gcm-128, aes-gcm-256 or chacha20-poly1305)",
+			    opt_get(opts, "cipher")->value);
+
+	crypto.version = version;
+	crypto.cipher = cipher;
+	for (int i = 0; i < 8; i++)
+		crypto.rec_seq[i] = rec_seq >> (56 - 8 * i);
+	if (opt_get(opts, "key")->seen || opt_get(opts, "iv")->seen || opt_get(opts, "salt")->seen) {
+		__u8 key_len, iv_len, salt_len;
+
+		crypto_sizes(cipher, &key_len, &iv_len, &salt_len);
+		if (!opt_get(opts, "key")->seen)
+			usage_error("key", "missing --key (needed with --iv/--salt)");
+		if (!parse_hex(opt_get(opts, "key")->value, crypto.key, key_len))
+			usage_error("key", "must be %u bytes of hex for %s", key_len, cipher_name(cipher));
+		if (!opt_get(opts, "iv")->seen)
+			usage_error("iv", "missing --iv (needed with --key)");
+		if (!parse_hex(opt_get(opts, "iv")->value, crypto.iv, iv_len))
+			usage_error("iv", "must be %u bytes of hex for %s", iv_len, cipher_name(cipher));
+		if (salt_len && !opt_get(opts, "salt")->seen)
+			usage_error("salt", "missing --salt (%u bytes for %s)", salt_len, cipher_name(cipher));
+		if (!salt_len && opt_get(opts, "salt")->seen)
+			usage_error("salt", "%s takes no salt", cipher_name(cipher));
+		if (salt_len && !parse_hex(opt_get(opts, "salt")->value, crypto.salt, salt_len))
+			usage_error("salt", "must be %u bytes of hex for %s", salt_len, cipher_name(cipher));
+		crypto.key_len = key_len;
+		crypto.iv_len = iv_len;
+		crypto.salt_len = salt_len;
+	}
+	flow_names(&flow, src, dst);
+
+	device_maps_open(&m);
+	lock = control_lock();
+	if (bpf_map_lookup_elem(m.conns, &flow, &existing) == 0 ||
+	    bpf_map_lookup_elem(m.sw_conns, &flow, &sw_existing) == 0) {
+		memset(&crypto, 0, sizeof(crypto));
+		usage_error("connection", "%s %s %s is already installed", dir_name(flow.dir), src, dst);
+	}
+	if (read_config(&m, &raw) || read_device(&m, &dev))
+		fail(EXIT_FAIL, "cannot read the device's config: %s", strerror(errno));
+	effective_config(&raw, &cfg);
+
+	tlshim_conn_init(&conn, version, cipher, tcp_seq, rec_seq, now_monotonic_ns());
+	err = -1;
+	if (dev.TlsCurrRxDevice + dev.TlsCurrTxDevice < cfg.max_conns) {
+		err = bpf_map_update_elem(m.keys, &flow, &crypto, BPF_NOEXIST);
+		if (!err) {
+			err = bpf_map_update_elem(m.conns, &flow, &conn, BPF_NOEXIST);
+			if (err)
+				conn_remove(&m, &flow);
+		}
+	}
+	memset(&crypto, 0, sizeof(crypto));
+	if (err) {
+		/* Full (configured capacity or the compiled table): the kernel
+		 * keeps such a connection in software. */
+		sw.refused_ns = now_monotonic_ns();
+		bpf_map_update_elem(m.sw_conns, &flow, &sw, BPF_NOEXIST);
+		if (flow.dir == TLSHIM_DIR_RX) {
+			dev.rx_tls_ctx_full++; dev.TlsCurrRxSw++; dev.TlsRxSw++;
+		} else {
+			dev.tx_tls_ctx_full++; dev.TlsCurrTxSw++; dev.TlsTxSw++;
+		}
+		write_device(&m, &dev);
+		control_unlock(lock);
+		fprintf(stderr, "tlshim: device table full (%u connections): connection stays in "
+			"software: %s %s %s\n", cfg.max_conns, dir_name(flow.dir), src, dst);
+		exit(EXIT_USAGE);
+	}
+	if (flow.dir == TLSHIM_DIR_RX) {
+		dev.rx_tls_ctx++; dev.TlsCurrRxDevice++; dev.TlsRxDevice++;
+	} else {
+		dev.tx_tls_ctx++; dev.TlsCurrTxDevice++; dev.TlsTxDevice++;
+	}
+	write_device(&m, &dev);
+	control_unlock(lock);
+	device_maps_close(&m);
+	return EXIT_OK;
+}
+
+static int conn_del(int argc, char **argv)
+{
+	struct opt opts[] = { { "help", "h", false }, { 0 } };
+	struct tlshim_conn conn;
+	struct tlshim_sw_conn sw;
+	struct tlshim_device dev;
+	struct tlshim_flow flow;
+	struct device_maps m;
+	const char *pos[3];
+	char src[ENDPOINT_STRLEN], dst[ENDPOINT_STRLEN];
+	bool rx;
+	int lock;
+
+	if (parse_opts(argc, argv, opts, pos, 3, "conn del") != 3) {
+		if (opt_get(opts, "help")->seen) {
+			conn_usage(stdout);
+			return EXIT_OK;
+		}
+		usage_error("arguments", "expected rx|tx SADDR:PORT DADDR:PORT (see tlshim conn --help)");
+	}
+	parse_flow(pos, &flow);
+	flow_names(&flow, src, dst);
+	rx = flow.dir == TLSHIM_DIR_RX;
+
+	device_maps_open(&m);
+	lock = control_lock();
+	if (read_device(&m, &dev))
+		fail(EXIT_FAIL, "cannot read the device's counters: %s", strerror(errno));
+	if (bpf_map_lookup_elem(m.conns, &flow, &conn) == 0) {
+		conn_remove(&m, &flow);
+		if (rx) {
+			dev.rx_tls_del++;
+			if (dev.TlsCurrRxDevice)
+				dev.TlsCurrRxDevice--;
+		} else {
+			dev.tx_tls_del++;
+			if (dev.TlsCurrTxDevice)
+				dev.TlsCurrTxDevice--;
+		}
+	} else if (bpf_map_lookup_elem(m.sw_conns, &flow, &sw) == 0) {
+		bpf_map_delete_elem(m.sw_conns, &flow);
+		if (rx && dev.TlsCurrRxSw)
+			dev.TlsCurrRxSw--;
+		else if (!rx && dev.TlsCurrTxSw)
+			dev.TlsCurrTxSw--;
+	} else {
+		usage_error("connection", "no such connection: %s %s %s", dir_name(flow.dir), src, dst);
+	}
+	write_device(&m, &dev);
+	control_unlock(lock);
+	device_maps_close(&m);
+	return EXIT_OK;
+}
+
+static void print_conn_text(const struct tlshim_flow *flow, const struct tlshim_conn *c,
+			    const struct tlshim_crypto *keys)
+{
+	char src[ENDPOINT_STRLEN], dst[ENDPOINT_STRLEN];
+	const struct tlshim_stream *st = &c->st;
+
+	flow_names(flow, src, dst);
+	printf("%s %s %s tls %s %s %s\n", dir_name(flow->dir), src, dst,
+	       version_name(c->tls_version), cipher_name(c->cipher), sync_name(st->sync));
+	printf("    expected_seq %u rec_sn %llu rec_start_seq %u rec_offset %u rec_len %u\n",
+	       st->expected_seq, (unsigned long long)st->rec_sn, st->rec_start_seq,
+	       st->rec_offset, st->rec_len);
+	printf("    installed at tcp_seq %u rec_sn %llu", c->start_seq,
+	       (unsigned long long)c->start_rec_sn);
+	if (st->sync == TLSHIM_SYNC_LOST)
+		printf("; lost (%s) at seq %u, seen at seq %u", loss_name(st->lost_reason),
+		       st->lost_at_seq, st->lost_seen_seq);
+	printf("\n    %s %llu packets %llu bytes, passed %llu (old %llu), records %llu, "
+	       "lost_sync %llu, header_errors %llu, retries %llu\n",
+	       flow->dir == TLSHIM_DIR_TX ? "encrypted" : "decrypted",
+	       (unsigned long long)c->stats.decrypted_packets,
+	       (unsigned long long)c->stats.decrypted_bytes,
+	       (unsigned long long)c->stats.passed_packets,
+	       (unsigned long long)c->stats.old_packets,
+	       (unsigned long long)c->stats.records,
+	       (unsigned long long)c->stats.lost_sync,
+	       (unsigned long long)c->stats.header_errors,
+	       (unsigned long long)c->stats.retries);
+	if (keys) {
+		char key[65], iv[25], salt[9];
+
+		print_hex(key, keys->key, keys->key_len);
+		print_hex(iv, keys->iv, keys->iv_len);
+		print_hex(salt, keys->salt, keys->salt_len);
+		printf("    key %s iv %s salt %s\n", keys->key_len ? key : "-",
+		       keys->iv_len ? iv : "-", keys->salt_len ? salt : "-");
+	}
+}
+
+static void print_conn_json(const struct tlshim_flow *flow, const struct tlshim_conn *c,
+			    const struct tlshim_crypto *keys, bool first)
+{
+	char src[ENDPOINT_STRLEN], dst[ENDPOINT_STRLEN];
+	const struct tlshim_stream *st = &c->st;
+
+	flow_names(flow, src, dst);
+	printf("%s{\"dir\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\",\"mode\":\"device\","
+	       "\"version\":\"%s\",\"cipher\":\"%s\",\"state\":\"%s\","
+	       "\"expected_seq\":%u,\"rec_sn\":%llu,\"rec_start_seq\":%u,"
+	       "\"rec_offset\":%u,\"rec_len\":%u,\"start_seq\":%u,\"start_rec_sn\":%llu,"
+	       "\"lost_reason\":\"%s\",\"lost_at_seq\":%u,\"lost_seen_seq\":%u,"
+	       "\"decrypted_packets\":%llu,\"decrypted_bytes\":%llu,\"passed_packets\":%llu,"
+	       "\"old_packets\":%llu,\"records\":%llu,\"lost_sync\":%llu,"
+	       "\"header_errors\":%llu,\"retries\":%llu",
+	       first ? "" : ",\n", dir_name(flow->dir), src, dst, version_name(c->tls_version),
+	       cipher_name(c->cipher), sync_name(st->sync), st->expected_seq,
+	       (unsigned long long)st->rec_sn, st->rec_start_seq, st->rec_offset, st->rec_len,
+	       c->start_seq, (unsigned long long)c->start_rec_sn, loss_name(st->lost_reason),
+	       st->lost_at_seq, st->lost_seen_seq,
+	       (unsigned long long)c->stats.decrypted_packets,
+	       (unsigned long long)c->stats.decrypted_bytes,
+	       (unsigned long long)c->stats.passed_packets,
+	       (unsigned long long)c->stats.old_packets,
+	       (unsigned long long)c->stats.records,
+	       (unsigned long long)c->stats.lost_sync,
+	       (unsigned long long)c->stats.header_errors,
+	       (unsigned long long)c->stats.retries);
+	if (keys) {
+		char key[65], iv[25], salt[9];
+
+		print_hex(key, keys->key, keys->key_len);
+		print_hex(iv, keys->iv, keys->iv_len);
+		print_hex(salt, keys->salt, keys->salt_len);
+		printf(",\"key\":\"%s\",\"iv\":\"%s\",\"salt\":\"%s\"", key, iv, salt);
+	}
+	printf("}");
+}
+
+static int conn_list(int argc, char **argv)
+{
+	struct opt opts[] = {
+		{ "json", "j", false }, { "show-keys", NULL, false }, { "help", "h", false }, { 0 }
+	};
+	struct tlshim_flow key, next;
+	struct tlshim_conn conn;
+	struct tlshim_crypto keys;
+	struct device_maps m;
+	const char *pos[1];
+	bool json, show_keys, first = true, have_prev = false;
+	char src[ENDPOINT_STRLEN], dst[ENDPOINT_STRLEN];
+
+	parse_opts(argc, argv, opts, pos, 0, "conn list");
+	if (opt_get(opts, "help")->seen) {
+		conn_usage(stdout);
+		return EXIT_OK;
+	}
+	json = opt_get(opts, "json")->seen;
+	show_keys = opt_get(opts, "show-keys")->seen;
+	device_maps_open(&m);
+	if (json)
+		printf("[");
+	while (bpf_map_get_next_key(m.conns, have_prev ? &key : NULL, &next) == 0) {
+		key = next;
+		have_prev = true;
+		/* BPF_F_LOCK: a consistent copy, never half a commit. */
+		if (bpf_map_lookup_elem_flags(m.conns, &key, &conn, BPF_F_LOCK))
+			continue;
+		if (show_keys && bpf_map_lookup_elem_flags(m.keys, &key, &keys, BPF_F_LOCK))
+			memset(&keys, 0, sizeof(keys));
+		if (json)
+			print_conn_json(&key, &conn, show_keys ? &keys : NULL, first);
+		else
+			print_conn_text(&key, &conn, show_keys ? &keys : NULL);
+		first = false;
+	}
+	memset(&keys, 0, sizeof(keys));
+	have_prev = false;
+	while (bpf_map_get_next_key(m.sw_conns, have_prev ? &key : NULL, &next) == 0) {
+		key = next;
+		have_prev = true;
+		flow_names(&key, src, dst);
+		if (json)
+			printf("%s{\"dir\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\",\"mode\":\"software\"}",
+			       first ? "" : ",\n", dir_name(key.dir), src, dst);
+		else
+			printf("%s %s %s software (device was full)\n", dir_name(key.dir), src, dst);
+		first = false;
+	}
+	if (json)
+		printf("]\n");
+	device_maps_close(&m);
+	return EXIT_OK;
+}
+
+int cmd_conn(int argc, char **argv)
+{
+	if (argc < 1 || !strcmp(argv[0], "help") || !strcmp(argv[0], "--help") ||
+	    !strcmp(argv[0], "-h")) {
+		conn_usage(argc < 1 ? stderr : stdout);
+		return argc < 1 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (!strcmp(argv[0], "add"))
+		return conn_add(argc - 1, argv + 1);
+	if (!strcmp(argv[0], "del"))
+		return conn_del(argc - 1, argv + 1);
+	if (!strcmp(argv[0], "list") || !strcmp(argv[0], "show"))
+		return conn_list(argc - 1, argv + 1);
+	usage_error("subcommand", "unknown 'conn %s' (use add, del or list)", argv[0]);
+}
