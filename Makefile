@@ -53,7 +53,7 @@ tlshim: user/tlshim.c $(USER_LIB) $(USER_HDRS)
 $(BUILD)/unit_tests: $(UNIT_SRCS) $(UNIT_HDRS) $(USER_LIB) $(USER_HDRS)
 	$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) $(USER_LIB) -o $@ $(LDLIBS)
 
-$(BUILD)/%: tools/%.c $(wildcard tools/*.h) | $(BUILD)
+$(BUILD)/%: tools/%.c $(wildcard tools/*.h) include/tlshim.h $(SKEL) | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 
 check: deps

@@ -133,7 +133,13 @@ stream_attempt(void *ctx, struct tlshim_conn *conn, const struct tlshim_pkt *pkt
 		w.ctx = ctx;
 		w.off = pkt->payload_off + skip;
 		w.end = pkt->payload_off + len;
-		bpf_loop(len - skip + 1, walk_step, &w, 0);
+		if (w.st.rec_offset >= TLS_HEADER_SIZE &&
+		    w.st.rec_len - w.st.rec_offset > len - skip)
+			/* The common case for large records: the segment is
+			 * body of the current record and does not finish it. */
+			w.st.rec_offset += len - skip;
+		else
+			bpf_loop(len - skip + 1, walk_step, &w, 0);
 		if (w.fault) {
 			/* Frame shorter than its IP header claims: judge nothing. */
 			res->reason = TLSHIM_PASS_NOT_SYNCED;
