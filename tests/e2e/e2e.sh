@@ -12,6 +12,7 @@
 # decrypted mark bit.
 #
 #   ip-tc-load        ip link ... xdp obj + tc filter ... obj, IPv4
+#   attach-reuses-ip-tc-maps  tlshim attach after an ip/tc load shares its maps
 #   tlshim-attach     tlshim attach / detach, IPv4
 #   tlshim-attach-v6  tlshim attach / detach, IPv6
 #
@@ -47,7 +48,7 @@ RECORD_SIZE=3000		# length field; 3005 bytes per record on the wire
 WRITE_SIZE=3005
 MARK=0x00100000			# TLSHIM_DEFAULT_MARK
 NFT_TABLE=tlshim_e2e
-TESTS=(ip-tc-load tlshim-attach tlshim-attach-v6)
+TESTS=(ip-tc-load attach-reuses-ip-tc-maps tlshim-attach tlshim-attach-v6)
 STEP_TIMEOUT=30			# seconds, any single command or wait
 
 WORK=""
@@ -481,6 +482,34 @@ test_tlshim_attach() {
 	return 0
 }
 
+# The map ids the XDP program on IFACE (in namespace NS) uses, sorted.
+xdp_map_ids() {
+	local prog
+	prog=$(timeout "$STEP_TIMEOUT" nsenter --net="/run/netns/$1" ip -d link show dev "$2" |
+		sed -n 's/.*prog\/xdp[a-z]* id \([0-9]*\).*/\1/p' | head -n1)
+	[ -n "$prog" ] || return 1
+	bpftool prog show id "$prog" | sed -n 's/.*map_ids \([0-9,]*\).*/\1/p' | tr ',' '\n' | sort -n | tr '\n' ' '
+}
+
+test_attach_reuses_ip_tc_maps() {
+	local ids_b ids_a conns_id
+	setup_topology 4 || return 1
+	in_b ip link set dev vethB xdp obj "$BPF_OBJ" sec xdp 2> "$WORK/ip.err" ||
+		{ WHY="ip link set dev vethB xdp obj failed: $(head -n2 "$WORK/ip.err" | tr '\n' ' ')"; return 1; }
+	check_pins || return 1
+	in_a "$TLSHIM" attach dev vethA > "$WORK/attach.out" 2>&1 ||
+		{ WHY="'tlshim attach dev vethA' after an ip load failed: $(head -n2 "$WORK/attach.out" | tr '\n' ' ')"; return 1; }
+	ids_b=$(xdp_map_ids "$NS_B" vethB) || { WHY="no XDP program on vethB"; return 1; }
+	ids_a=$(xdp_map_ids "$NS_A" vethA) || { WHY="no XDP program on vethA"; return 1; }
+	conns_id=$(bpftool map show pinned "$PIN_DIR/tlshim_conns" | sed -n 's/^\([0-9]*\): .*/\1/p')
+	log "map ids: ip-loaded $ids_b, tlshim-attached $ids_a, pinned tlshim_conns $conns_id"
+	expect "maps of the tlshim-attached program" "$ids_b" "$ids_a" || return 1
+	grep -qw "$conns_id" <<<"$ids_a" || { WHY="pinned tlshim_conns ($conns_id) not used by the program"; return 1; }
+	in_a "$TLSHIM" detach dev vethA > /dev/null 2>&1 || { WHY="detach dev vethA failed"; return 1; }
+	in_b ip link set dev vethB xdp off
+	return 0
+}
+
 run_test() {
 	local name=$1
 	shift
@@ -497,6 +526,7 @@ run_test() {
 }
 
 run_test ip-tc-load test_ip_tc_load
+run_test attach-reuses-ip-tc-maps test_attach_reuses_ip_tc_maps
 run_test tlshim-attach test_tlshim_attach 4
 run_test tlshim-attach-v6 test_tlshim_attach 6
 exit $FAILED
