@@ -105,14 +105,16 @@ stream_attempt(void *ctx, struct tlshim_conn *conn, const struct tlshim_pkt *pkt
 		return ATTEMPT_DONE;
 	}
 
-	if (w.st.sync != TLSHIM_SYNC_IN_SYNC) {
+	if (!seq_before(w.st.expected_seq, seg_end)) {
+		/* Wholly old data (retransmission): untouched, state unchanged,
+		 * in sync or not. */
+		res->reason = TLSHIM_PASS_OLD;
+		changes_state = 0;
+	} else if (w.st.sync != TLSHIM_SYNC_IN_SYNC) {
 		/* Lost: pass everything, but keep following the TCP stream so the
 		 * resync machinery knows where it is. */
 		res->reason = TLSHIM_PASS_NOT_SYNCED;
-		if (seq_before(w.st.expected_seq, seg_end))
-			w.st.expected_seq = seg_end;
-		else
-			changes_state = 0;
+		w.st.expected_seq = seg_end;
 	} else if (seq_before(w.st.expected_seq, pkt->seq)) {
 		/* A hole before this segment: whatever record the missing bytes
 		 * held, the device cannot know where the next header is. */
@@ -120,10 +122,6 @@ stream_attempt(void *ctx, struct tlshim_conn *conn, const struct tlshim_pkt *pkt
 		res->lost_sync = 1;
 		lose_stream(&w.st, TLSHIM_LOSS_GAP, pkt->seq);
 		w.st.expected_seq = seg_end;
-	} else if (!seq_before(w.st.expected_seq, seg_end)) {
-		/* Wholly old data (retransmission): untouched, state unchanged. */
-		res->reason = TLSHIM_PASS_OLD;
-		changes_state = 0;
 	} else {
 		/* In order, or overlapping the expected seq (the first segment
 		 * after installation, a retransmission carrying new data): walk
