@@ -48,7 +48,7 @@
 #define TLSHIM_TLS_1_2		0x0303
 #define TLSHIM_TLS_1_3		0x0304
 
-enum tlshim_dir {
+enum __attribute__((packed)) tlshim_dir {
 	TLSHIM_DIR_RX = 0,	/* records the peer sends us: XDP decrypts */
 	TLSHIM_DIR_TX = 1,	/* records we send: TC egress encrypts */
 };
@@ -64,18 +64,18 @@ struct tlshim_flow {
 	__u8 daddr[16];
 	__be16 sport;
 	__be16 dport;
-	__u8 dir;		/* enum tlshim_dir */
+	enum tlshim_dir dir;	/* one byte: packed enum, named in bpftool dumps */
 	__u8 pad[3];
 };
 
-enum tlshim_sync {
+enum __attribute__((packed)) tlshim_sync {
 	TLSHIM_SYNC_NONE = 0,	/* never installed (zeroed value) */
 	TLSHIM_SYNC_IN_SYNC = 1,	/* record boundaries known: decrypting */
 	TLSHIM_SYNC_LOST = 2,	/* stream lost: passing everything */
 };
 
 /* Why the device last lost the stream (tlshim_rx_state.lost_reason). */
-enum tlshim_loss {
+enum __attribute__((packed)) tlshim_loss {
 	TLSHIM_LOSS_NONE = 0,
 	TLSHIM_LOSS_GAP = 1,		/* a segment beyond the expected seq */
 	TLSHIM_LOSS_BAD_HEADER = 2,	/* a record header the kernel would reject */
@@ -95,8 +95,8 @@ struct tlshim_stream {
 	__u32 rec_offset;	/* bytes of the current record seen so far */
 	__u64 rec_sn;		/* TLS record number of the current record */
 	__u8 hdr_part[4];	/* header bytes seen while rec_offset < 5 (split header) */
-	__u8 sync;		/* enum tlshim_sync */
-	__u8 lost_reason;	/* enum tlshim_loss */
+	enum tlshim_sync sync;
+	enum tlshim_loss lost_reason;
 	__u16 pad;
 	__u32 lost_at_seq;	/* expected_seq when the stream was last lost */
 	__u32 lost_seen_seq;	/* seq of the segment that revealed the loss */
@@ -292,5 +292,11 @@ struct tlshim_rx_meta {
 	__u32 rec_sn;		/* low 32 bits of the record number of the segment's first byte */
 	__u32 sync;		/* enum tlshim_sync after the segment */
 };
+
+/* Layouts both compilers must agree on (map key/value sizes are checked by
+ * the kernel against BTF, and ip/tc loads must match the loader's). */
+_Static_assert(sizeof(struct tlshim_flow) == 40, "tlshim_flow layout");
+_Static_assert(sizeof(struct tlshim_rx_meta) % 4 == 0, "XDP metadata must be 4-byte sized");
+_Static_assert(sizeof(struct tlshim_stream) == 48, "tlshim_stream layout");
 
 #endif /* TLSHIM_H */
