@@ -68,11 +68,11 @@ static __always_inline void commit_counters(struct tlshim_conn *conn,
 }
 
 static __always_inline void lose_stream(struct tlshim_stream *st, __u8 reason,
-					__u32 seen_seq)
+					__u32 lost_at_seq, __u32 seen_seq)
 {
 	st->sync = TLSHIM_SYNC_LOST;
 	st->lost_reason = reason;
-	st->lost_at_seq = st->expected_seq;
+	st->lost_at_seq = lost_at_seq;
 	st->lost_seen_seq = seen_seq;
 }
 
@@ -120,7 +120,7 @@ stream_attempt(void *ctx, struct tlshim_conn *conn, const struct tlshim_pkt *pkt
 		 * held, the device cannot know where the next header is. */
 		res->reason = TLSHIM_PASS_GAP;
 		res->lost_sync = 1;
-		lose_stream(&w.st, TLSHIM_LOSS_GAP, pkt->seq);
+		lose_stream(&w.st, TLSHIM_LOSS_GAP, w.st.expected_seq, pkt->seq);
 		w.st.expected_seq = seg_end;
 	} else {
 		/* In order, or overlapping the expected seq (the first segment
@@ -149,8 +149,7 @@ stream_attempt(void *ctx, struct tlshim_conn *conn, const struct tlshim_pkt *pkt
 			res->reason = TLSHIM_PASS_BAD_HEADER;
 			res->bad_header = 1;
 			res->lost_sync = 1;
-			w.st.expected_seq = w.bad_header_seq;
-			lose_stream(&w.st, TLSHIM_LOSS_BAD_HEADER, w.bad_header_seq);
+			lose_stream(&w.st, TLSHIM_LOSS_BAD_HEADER, w.bad_header_seq, pkt->seq);
 			w.st.expected_seq = seg_end;
 		} else {
 			w.st.expected_seq = seg_end;

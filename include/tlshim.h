@@ -98,7 +98,8 @@ struct tlshim_stream {
 	enum tlshim_sync sync;
 	enum tlshim_loss lost_reason;
 	__u16 pad;
-	__u32 lost_at_seq;	/* expected_seq when the stream was last lost */
+	__u32 lost_at_seq;	/* where the stream was lost: expected_seq before a
+				 * gap, or the first byte of a rejected header */
 	__u32 lost_seen_seq;	/* seq of the segment that revealed the loss */
 	/* Record header limits for this cipher and version, as the kernel's
 	 * tls_rx_msg_size() checks them: overhead <= length <= 2^14 + overhead. */
