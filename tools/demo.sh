@@ -24,6 +24,12 @@ if compgen -G "/sys/fs/bpf/tc/globals/tlshim_*" >/dev/null; then
 	exit 1
 fi
 
+# Leave the machine as we found it: note what the device will create.
+created=()
+for p in /sys/fs/bpf/tc /sys/fs/bpf/tc/globals /run/tlshim; do
+	[ -e "$p" ] || created+=("$p")
+done
+
 cleanup() {
 	set +e
 	nsenter --net=/run/netns/$B "$TLSHIM" detach dev vethB >/dev/null 2>&1
@@ -31,6 +37,12 @@ cleanup() {
 	ip netns del $A 2>/dev/null
 	ip netns del $B 2>/dev/null
 	rm -rf "$WORK"
+	for ((i = ${#created[@]} - 1; i >= 0; i--)); do
+		case ${created[i]} in
+		/run/tlshim) rm -rf /run/tlshim ;;
+		*) rmdir "${created[i]}" 2>/dev/null ;;
+		esac
+	done
 }
 trap cleanup EXIT
 

@@ -25,7 +25,6 @@
 #define TLSHIM_TC_HANDLE	0x7415
 #define TLSHIM_TC_PRIORITY	0x7415
 #define BPF_FS_MAGIC		0xcafe4a11
-#define ATTACH_STATE_DIR	"/run/tlshim"
 
 static const char *const map_names[] = {
 	"tlshim_conns", "tlshim_keys", "tlshim_sw_conns",
@@ -115,7 +114,7 @@ static void state_path(char *buf, size_t len, int ifindex)
 
 	if (stat("/proc/self/ns/net", &ns))
 		ns.st_ino = 0;
-	snprintf(buf, len, ATTACH_STATE_DIR "/attach-%lu-%d", (unsigned long)ns.st_ino, ifindex);
+	snprintf(buf, len, "%s/attach-%lu-%d", run_dir(), (unsigned long)ns.st_ino, ifindex);
 }
 
 static __u32 xdp_prog_on(int ifindex, __u8 *mode)
@@ -252,7 +251,7 @@ int cmd_attach(int argc, char **argv)
 		fail(EXIT_FAIL, "cannot attach to %s: %s", pos[1], strerror(-err));
 	}
 
-	mkdir(ATTACH_STATE_DIR, 0700);
+	mkdir(run_dir(), 0700);
 	state_path(state, sizeof(state), ifindex);
 	f = fopen(state, "w");
 	if (f) {

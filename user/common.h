@@ -46,6 +46,7 @@ struct device_maps {
 	int device;
 };
 const char *pin_dir(void);
+const char *run_dir(void);
 /* Open every pinned map; exits with a clear message if the device is not
  * loaded (nothing pinned yet). */
 void device_maps_open(struct device_maps *m);

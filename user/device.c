@@ -55,13 +55,23 @@ void device_maps_close(struct device_maps *m)
 	}
 }
 
+/* TLSHIM_RUN_DIR moves the loader's runtime files (control lock, attach
+ * records), for tests that must leave the machine as they found it. */
+const char *run_dir(void)
+{
+	const char *dir = getenv("TLSHIM_RUN_DIR");
+
+	return dir && *dir ? dir : "/run/tlshim";
+}
+
 int control_lock(void)
 {
-	const char *path = getenv("TLSHIM_LOCK_FILE");
+	char path[512];
 	int fd;
 
-	if (!path || !*path)
-		path = "/run/tlshim.lock";
+	if (mkdir(run_dir(), 0700) && errno != EEXIST)
+		fail(EXIT_FAIL, "cannot create %s: %s", run_dir(), strerror(errno));
+	snprintf(path, sizeof(path), "%s/lock", run_dir());
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)
 		fail(EXIT_FAIL, "cannot open lock file %s: %s", path, strerror(errno));

@@ -8,14 +8,14 @@ cd "$(dirname "$0")/../.."
 TLSHIM=$PWD/tlshim
 NS=tlshim-cli-$$
 export TLSHIM_PIN_DIR=/sys/fs/bpf/tlshim-cli-$$
-export TLSHIM_LOCK_FILE=/run/tlshim-cli-$$.lock
+export TLSHIM_RUN_DIR=/run/tlshim-cli-$$
 fails=0
 
 cleanup() {
 	ip netns del "$NS" 2>/dev/null
 	$TLSHIM unload >/dev/null 2>&1
 	rmdir "$TLSHIM_PIN_DIR" 2>/dev/null
-	rm -f "$TLSHIM_LOCK_FILE" /run/tlshim/attach-*-cli-none
+	rm -rf "$TLSHIM_RUN_DIR"
 }
 trap cleanup EXIT
 

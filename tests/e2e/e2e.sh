@@ -134,6 +134,7 @@ for p in "$BPFFS/tc" "$PIN_DIR" "$BPFFS/ip" "$BPFFS/xdp"; do
 done
 PINS_OURS=1
 WORK=$(mktemp -d /tmp/tlshim-e2e.XXXXXX) || fail_all "mktemp failed"
+export TLSHIM_RUN_DIR=$WORK/run	# lock and attach records, removed with WORK
 
 if [ "$(nproc)" -ge 2 ]; then
 	CPU_CLIENT=0 CPU_SERVER=1
