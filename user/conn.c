@@ -254,42 +254,73 @@ static int conn_del(int argc, char **argv)
 	return EXIT_OK;
 }
 
+struct conn_field {
+	const char *name;
+	unsigned long long value;
+};
+
+/* The numbers `conn list` shows, in order; both formats print this list. */
+static size_t conn_fields(const struct tlshim_conn *c, struct conn_field *f)
+{
+	const struct tlshim_stream *st = &c->st;
+	const struct tlshim_conn_stats *s = &c->stats;
+	size_t n = 0;
+
+#define FIELD(nm, v) f[n++] = (struct conn_field){ nm, (v) }
+	FIELD("expected_seq", st->expected_seq);
+	FIELD("rec_sn", st->rec_sn);
+	FIELD("rec_start_seq", st->rec_start_seq);
+	FIELD("rec_offset", st->rec_offset);
+	FIELD("rec_len", st->rec_len);
+	FIELD("start_seq", c->start_seq);
+	FIELD("start_rec_sn", c->start_rec_sn);
+	FIELD("lost_at_seq", st->lost_at_seq);
+	FIELD("lost_seen_seq", st->lost_seen_seq);
+	FIELD("decrypted_packets", s->decrypted_packets);
+	FIELD("decrypted_bytes", s->decrypted_bytes);
+	FIELD("passed_packets", s->passed_packets);
+	FIELD("old_packets", s->old_packets);
+	FIELD("records", s->records);
+	FIELD("lost_sync", s->lost_sync);
+	FIELD("header_errors", s->header_errors);
+	FIELD("retries", s->retries);
+#undef FIELD
+	return n;
+}
+#define CONN_FIELDS_MAX 32
+
+struct keys_hex {
+	char key[65], iv[25], salt[9];
+};
+
+static void keys_to_hex(const struct tlshim_crypto *k, struct keys_hex *h)
+{
+	print_hex(h->key, k->key, k->key_len);
+	print_hex(h->iv, k->iv, k->iv_len);
+	print_hex(h->salt, k->salt, k->salt_len);
+}
+
 static void print_conn_text(const struct tlshim_flow *flow, const struct tlshim_conn *c,
 			    const struct tlshim_crypto *keys)
 {
 	char src[ENDPOINT_STRLEN], dst[ENDPOINT_STRLEN];
-	const struct tlshim_stream *st = &c->st;
+	struct conn_field f[CONN_FIELDS_MAX];
+	size_t n = conn_fields(c, f);
 
 	flow_names(flow, src, dst);
-	printf("%s %s %s tls %s %s %s\n", dir_name(flow->dir), src, dst,
-	       version_name(c->tls_version), cipher_name(c->cipher), sync_name(st->sync));
-	printf("    expected_seq %u rec_sn %llu rec_start_seq %u rec_offset %u rec_len %u\n",
-	       st->expected_seq, (unsigned long long)st->rec_sn, st->rec_start_seq,
-	       st->rec_offset, st->rec_len);
-	printf("    installed at tcp_seq %u rec_sn %llu", c->start_seq,
-	       (unsigned long long)c->start_rec_sn);
-	if (st->sync == TLSHIM_SYNC_LOST)
-		printf("; lost (%s) at seq %u, seen at seq %u", loss_name(st->lost_reason),
-		       st->lost_at_seq, st->lost_seen_seq);
-	printf("\n    %s %llu packets %llu bytes, passed %llu (old %llu), records %llu, "
-	       "lost_sync %llu, header_errors %llu, retries %llu\n",
-	       flow->dir == TLSHIM_DIR_TX ? "encrypted" : "decrypted",
-	       (unsigned long long)c->stats.decrypted_packets,
-	       (unsigned long long)c->stats.decrypted_bytes,
-	       (unsigned long long)c->stats.passed_packets,
-	       (unsigned long long)c->stats.old_packets,
-	       (unsigned long long)c->stats.records,
-	       (unsigned long long)c->stats.lost_sync,
-	       (unsigned long long)c->stats.header_errors,
-	       (unsigned long long)c->stats.retries);
+	printf("%s %s %s tls %s %s %s", dir_name(flow->dir), src, dst,
+	       version_name(c->tls_version), cipher_name(c->cipher), sync_name(c->st.sync));
+	if (c->st.sync == TLSHIM_SYNC_LOST)
+		printf(" (%s)", loss_name(c->st.lost_reason));
+	for (size_t i = 0; i < n; i++)
+		printf("%s%s %llu", i % 5 ? " " : "\n   ", f[i].name, f[i].value);
+	printf("\n");
 	if (keys) {
-		char key[65], iv[25], salt[9];
+		struct keys_hex h;
 
-		print_hex(key, keys->key, keys->key_len);
-		print_hex(iv, keys->iv, keys->iv_len);
-		print_hex(salt, keys->salt, keys->salt_len);
-		printf("    key %s iv %s salt %s\n", keys->key_len ? key : "-",
-		       keys->iv_len ? iv : "-", keys->salt_len ? salt : "-");
+		keys_to_hex(keys, &h);
+		printf("    key %s iv %s salt %s\n", keys->key_len ? h.key : "-",
+		       keys->iv_len ? h.iv : "-", keys->salt_len ? h.salt : "-");
 	}
 }
 
@@ -297,37 +328,21 @@ static void print_conn_json(const struct tlshim_flow *flow, const struct tlshim_
 			    const struct tlshim_crypto *keys, bool first)
 {
 	char src[ENDPOINT_STRLEN], dst[ENDPOINT_STRLEN];
-	const struct tlshim_stream *st = &c->st;
+	struct conn_field f[CONN_FIELDS_MAX];
+	size_t n = conn_fields(c, f);
 
 	flow_names(flow, src, dst);
 	printf("%s{\"dir\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\",\"mode\":\"device\","
-	       "\"version\":\"%s\",\"cipher\":\"%s\",\"state\":\"%s\","
-	       "\"expected_seq\":%u,\"rec_sn\":%llu,\"rec_start_seq\":%u,"
-	       "\"rec_offset\":%u,\"rec_len\":%u,\"start_seq\":%u,\"start_rec_sn\":%llu,"
-	       "\"lost_reason\":\"%s\",\"lost_at_seq\":%u,\"lost_seen_seq\":%u,"
-	       "\"decrypted_packets\":%llu,\"decrypted_bytes\":%llu,\"passed_packets\":%llu,"
-	       "\"old_packets\":%llu,\"records\":%llu,\"lost_sync\":%llu,"
-	       "\"header_errors\":%llu,\"retries\":%llu",
+	       "\"version\":\"%s\",\"cipher\":\"%s\",\"state\":\"%s\",\"lost_reason\":\"%s\"",
 	       first ? "" : ",\n", dir_name(flow->dir), src, dst, version_name(c->tls_version),
-	       cipher_name(c->cipher), sync_name(st->sync), st->expected_seq,
-	       (unsigned long long)st->rec_sn, st->rec_start_seq, st->rec_offset, st->rec_len,
-	       c->start_seq, (unsigned long long)c->start_rec_sn, loss_name(st->lost_reason),
-	       st->lost_at_seq, st->lost_seen_seq,
-	       (unsigned long long)c->stats.decrypted_packets,
-	       (unsigned long long)c->stats.decrypted_bytes,
-	       (unsigned long long)c->stats.passed_packets,
-	       (unsigned long long)c->stats.old_packets,
-	       (unsigned long long)c->stats.records,
-	       (unsigned long long)c->stats.lost_sync,
-	       (unsigned long long)c->stats.header_errors,
-	       (unsigned long long)c->stats.retries);
+	       cipher_name(c->cipher), sync_name(c->st.sync), loss_name(c->st.lost_reason));
+	for (size_t i = 0; i < n; i++)
+		printf(",\"%s\":%llu", f[i].name, f[i].value);
 	if (keys) {
-		char key[65], iv[25], salt[9];
+		struct keys_hex h;
 
-		print_hex(key, keys->key, keys->key_len);
-		print_hex(iv, keys->iv, keys->iv_len);
-		print_hex(salt, keys->salt, keys->salt_len);
-		printf(",\"key\":\"%s\",\"iv\":\"%s\",\"salt\":\"%s\"", key, iv, salt);
+		keys_to_hex(keys, &h);
+		printf(",\"key\":\"%s\",\"iv\":\"%s\",\"salt\":\"%s\"", h.key, h.iv, h.salt);
 	}
 	printf("}");
 }

@@ -59,9 +59,8 @@ FAILED=0
 
 log() { printf '  %s\n' "$*"; }
 
-cleanup() {
-	local pid ns
-	trap - EXIT INT TERM
+stop_processes() {
+	local pid
 	for pid in "${PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done
@@ -69,6 +68,12 @@ cleanup() {
 		wait "$pid" 2>/dev/null
 	done
 	PIDS=()
+}
+
+cleanup() {
+	local ns
+	trap - EXIT INT TERM
+	stop_processes
 	for ns in "$NS_A" "$NS_B"; do
 		[ -e "/run/netns/$ns" ] && ip netns del "$ns" 2>/dev/null
 	done
@@ -216,14 +221,7 @@ setup_topology() {
 }
 
 teardown_topology() {
-	local pid
-	for pid in "${PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null
-	done
-	for pid in "${PIDS[@]}"; do
-		wait "$pid" 2>/dev/null
-	done
-	PIDS=()
+	stop_processes
 	ip netns del "$NS_A" 2>/dev/null
 	ip netns del "$NS_B" 2>/dev/null
 	rm -f "$PIN_DIR"/tlshim_*
