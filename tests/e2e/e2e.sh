@@ -225,7 +225,7 @@ teardown_topology() {
 	ip netns del "$NS_A" 2>/dev/null
 	ip netns del "$NS_B" 2>/dev/null
 	rm -f "$PIN_DIR"/tlshim_*
-	rm -f "$WORK"/*
+	find "$WORK" -maxdepth 1 -type f -delete
 }
 
 # nft counters in B for the client's packets of one flow: per TCP header
