@@ -72,6 +72,32 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } tlshim_device SEC(".maps");
 
+/* Record starts as the TLS endpoint knows them (the resync oracle's truth). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TLSHIM_REC_LOG_ENTRIES);
+	__type(key, struct tlshim_rec_key);
+	__type(value, struct tlshim_rec_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tlshim_rec_log SEC(".maps");
+
+/* The kernel's resync answers, one pending per flow. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct tlshim_flow);
+	__type(value, struct tlshim_resync_resp);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tlshim_resync_resp SEC(".maps");
+
+/* Device -> loader: resync requests, record reports, traces. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tlshim_events SEC(".maps");
+
 static __always_inline struct tlshim_counters *tlshim_counters(void)
 {
 	__u32 zero = 0;

@@ -171,6 +171,77 @@ static inline void tlshim_conn_init(struct tlshim_conn *c, __u16 version,
 	c->installed_ns = now_ns;
 }
 
+/*
+ * RX resync (tls-offload.rst "Resync handling", enum tls_offload_sync_type).
+ * A per-connection policy says how the device finds a lost stream again.
+ */
+enum __attribute__((packed)) tlshim_resync_policy {
+	TLSHIM_RESYNC_STREAM_SCAN = 0,	/* DRIVER_REQ: scan, chain, request (nfp) */
+	TLSHIM_RESYNC_ASYNC = 1,	/* DRIVER_REQ_ASYNC: start/end request (mlx5) */
+	TLSHIM_RESYNC_NEXT_HINT = 2,	/* CORE_NEXT_HINT: the kernel tells (nfp w/o scan) */
+	TLSHIM_RESYNC_NONE = 3,		/* never resync: the foundation's behaviour */
+};
+
+/*
+ * Truth about record starts, as the TLS endpoint (or the kernel's software
+ * parser) knows it: (flow, TCP seq of a record header) -> record number.
+ * Filled by whoever knows (tlsgen, the kTLS oracle, tests, pcap replay);
+ * read by the loader to answer the device's resync requests.
+ */
+struct tlshim_rec_key {
+	struct tlshim_flow flow;
+	__u32 tcp_seq;		/* first byte of the record header */
+	__u32 pad;
+};
+
+struct tlshim_rec_val {
+	__u64 rec_sn;
+	__u64 added_ns;		/* CLOCK_MONOTONIC, for ageing and latency */
+};
+
+#define TLSHIM_REC_LOG_ENTRIES	262144
+
+/*
+ * The kernel's answer to a resync request (tls_dev_resync), written by the
+ * loader into tlshim_resync_resp and applied by the device at the flow's
+ * next segment.  A separate map, not the flow's state: the loader never
+ * races the data path's commits.
+ */
+struct tlshim_resync_resp {
+	__u32 tcp_seq;		/* the seq the answer is about (see the request) */
+	__u32 kind;		/* enum tlshim_event_type of the request answered */
+	__u64 rec_sn;		/* record number of the record at tcp_seq */
+	__u64 written_ns;	/* CLOCK_MONOTONIC, for the round-trip latency */
+};
+
+/* Events from the device to the loader: one BPF ring buffer, tlshim_events. */
+enum tlshim_event_type {
+	TLSHIM_EV_RESYNC_REQ = 1,	/* stream-scan: seq = last byte of the guessed header */
+	TLSHIM_EV_ASYNC_START = 2,	/* async: seq = packet seq, len = payload length */
+	TLSHIM_EV_ASYNC_END = 3,	/* async: seq = header start the device tracked */
+	TLSHIM_EV_RECORD = 4,		/* next-hint: a record ended; flags say how it arrived */
+	TLSHIM_EV_SEGMENT = 5,		/* tracing: one segment's verdict */
+};
+
+#define TLSHIM_EVF_DECRYPTED	0x1	/* EV_RECORD: some byte of it was decrypted */
+#define TLSHIM_EVF_ENCRYPTED	0x2	/* EV_RECORD: some byte of it was passed */
+
+struct tlshim_event {
+	__u32 type;		/* enum tlshim_event_type */
+	__u32 seq;
+	__u32 len;
+	__u32 flags;
+	struct tlshim_flow flow;
+	__u64 ts_ns;		/* bpf_ktime_get_ns() */
+	__u64 rec_sn;
+	__u8 verdict;		/* EV_SEGMENT: enum tlshim_verdict */
+	__u8 reason;		/* EV_SEGMENT: enum tlshim_pass_reason */
+	__u8 sync;		/* state after the segment */
+	__u8 pad;
+	__u16 headers;
+	__u16 pad2;
+};
+
 /* Value of tlshim_keys: crypto_info as tls_dev_add receives it. */
 struct tlshim_crypto {
 	struct bpf_spin_lock lock;	/* lets the loader zero it in place (BPF_F_LOCK) */
