@@ -26,10 +26,33 @@
 #define TLSHIM_TC_PRIORITY	0x7415
 #define BPF_FS_MAGIC		0xcafe4a11
 
-static const char *const map_names[] = {
-	"tlshim_conns", "tlshim_keys", "tlshim_sw_conns",
-	"tlshim_config", "tlshim_stats", "tlshim_device",
-};
+/* Calls fn on the path of every map the object pins (its .maps section,
+ * read from the embedded object without loading it). */
+static void for_each_pin(void (*fn)(const char *path))
+{
+	struct tlshim_bpf *skel = tlshim_bpf__open();
+	struct bpf_map *map;
+	char path[512];
+
+	if (!skel)
+		fail(EXIT_FAIL, "cannot open the embedded BPF object: %s", strerror(errno));
+	bpf_object__for_each_map(map, skel->obj) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir(), bpf_map__name(map));
+		fn(path);
+	}
+	tlshim_bpf__destroy(skel);
+}
+
+static void restrict_pin(const char *path)
+{
+	if (chmod(path, 0600))
+		fail(EXIT_FAIL, "cannot chmod %s: %s", path, strerror(errno));
+}
+
+static void remove_pin(const char *path)
+{
+	unlink(path);
+}
 
 static void attach_usage(FILE *f)
 {
@@ -86,13 +109,7 @@ static void ensure_pin_dir(void)
  * umask may differ: the key table must never be readable by others. */
 static void restrict_pins(void)
 {
-	char path[512];
-
-	for (size_t i = 0; i < sizeof(map_names) / sizeof(map_names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", pin_dir(), map_names[i]);
-		if (chmod(path, 0600))
-			fail(EXIT_FAIL, "cannot chmod %s: %s", path, strerror(errno));
-	}
+	for_each_pin(restrict_pin);
 }
 
 static void init_config(struct tlshim_bpf *skel)
@@ -322,7 +339,6 @@ int cmd_unload(int argc, char **argv)
 	struct tlshim_flow key, next;
 	struct device_maps m;
 	const char *pos[1];
-	char path[512];
 	int lock, removed = 0;
 
 	parse_opts(argc, argv, opts, pos, 0, "unload");
@@ -338,10 +354,7 @@ int cmd_unload(int argc, char **argv)
 		removed++;
 	}
 	device_maps_close(&m);
-	for (size_t i = 0; i < sizeof(map_names) / sizeof(map_names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", pin_dir(), map_names[i]);
-		unlink(path);
-	}
+	for_each_pin(remove_pin);
 	control_unlock(lock);
 	printf("unloaded: %d connections removed, maps unpinned from %s\n", removed, pin_dir());
 	return EXIT_OK;
