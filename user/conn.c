@@ -9,6 +9,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "common.h"
+#include "install.h"
 
 static void conn_usage(FILE *f)
 {
@@ -88,17 +89,14 @@ static int conn_add(int argc, char **argv)
 		{ "help", "h", false }, { 0 }
 	};
 	struct tlshim_crypto crypto = {};
-	struct tlshim_config cfg, raw;
-	struct tlshim_device dev;
 	struct tlshim_flow flow;
-	struct tlshim_conn conn, existing;
-	struct tlshim_sw_conn sw, sw_existing;
 	struct device_maps m;
 	const char *pos[3];
 	char src[ENDPOINT_STRLEN], dst[ENDPOINT_STRLEN];
 	uint64_t tcp_seq, rec_seq = 0;
 	__u16 version = TLSHIM_TLS_1_2, cipher = TLSHIM_CIPHER_AES_GCM_128;
-	int lock, err;
+	enum install_result res;
+	__u32 capacity = 0;
 
 	if (parse_opts(argc, argv, opts, pos, 3, "conn add") != 3 || opt_get(opts, "help")->seen) {
 		if (opt_get(opts, "help")->seen) {
@@ -152,50 +150,20 @@ static int conn_add(int argc, char **argv)
 	flow_names(&flow, src, dst);
 
 	device_maps_open(&m);
-	lock = control_lock();
-	if (bpf_map_lookup_elem(m.conns, &flow, &existing) == 0 ||
-	    bpf_map_lookup_elem(m.sw_conns, &flow, &sw_existing) == 0) {
-		memset(&crypto, 0, sizeof(crypto));
-		usage_error("connection", "%s %s %s is already installed", dir_name(flow.dir), src, dst);
-	}
-	if (read_config(&m, &raw) || read_device(&m, &dev))
-		fail(EXIT_FAIL, "cannot read the device's config: %s", strerror(errno));
-	effective_config(&raw, &cfg);
-
-	tlshim_conn_init(&conn, version, cipher, tcp_seq, rec_seq, now_monotonic_ns());
-	err = -1;
-	if (dev.TlsCurrRxDevice + dev.TlsCurrTxDevice < cfg.max_conns) {
-		err = bpf_map_update_elem(m.keys, &flow, &crypto, BPF_NOEXIST);
-		if (!err) {
-			err = bpf_map_update_elem(m.conns, &flow, &conn, BPF_NOEXIST);
-			if (err)
-				conn_remove(&m, &flow);
-		}
-	}
+	res = device_install(&m, &flow, version, cipher, tcp_seq, rec_seq, &crypto, &capacity);
 	memset(&crypto, 0, sizeof(crypto));
-	if (err) {
-		/* Full (configured capacity or the compiled table): the kernel
-		 * keeps such a connection in software. */
-		sw.refused_ns = now_monotonic_ns();
-		bpf_map_update_elem(m.sw_conns, &flow, &sw, BPF_NOEXIST);
-		if (flow.dir == TLSHIM_DIR_RX) {
-			dev.rx_tls_ctx_full++; dev.TlsCurrRxSw++; dev.TlsRxSw++;
-		} else {
-			dev.tx_tls_ctx_full++; dev.TlsCurrTxSw++; dev.TlsTxSw++;
-		}
-		write_device(&m, &dev);
-		control_unlock(lock);
+	switch (res) {
+	case INSTALL_OK:
+		break;
+	case INSTALL_EXISTS:
+		usage_error("connection", "%s %s %s is already installed", dir_name(flow.dir), src, dst);
+	case INSTALL_FULL:
 		fprintf(stderr, "tlshim: device table full (%u connections): connection stays in "
-			"software: %s %s %s\n", cfg.max_conns, dir_name(flow.dir), src, dst);
+			"software: %s %s %s\n", capacity, dir_name(flow.dir), src, dst);
 		exit(EXIT_USAGE);
+	case INSTALL_ERROR:
+		fail(EXIT_FAIL, "cannot read the device's config: %s", strerror(errno));
 	}
-	if (flow.dir == TLSHIM_DIR_RX) {
-		dev.rx_tls_ctx++; dev.TlsCurrRxDevice++; dev.TlsRxDevice++;
-	} else {
-		dev.tx_tls_ctx++; dev.TlsCurrTxDevice++; dev.TlsTxDevice++;
-	}
-	write_device(&m, &dev);
-	control_unlock(lock);
 	device_maps_close(&m);
 	return EXIT_OK;
 }
@@ -203,15 +171,10 @@ static int conn_add(int argc, char **argv)
 static int conn_del(int argc, char **argv)
 {
 	struct opt opts[] = { { "help", "h", false }, { 0 } };
-	struct tlshim_conn conn;
-	struct tlshim_sw_conn sw;
-	struct tlshim_device dev;
 	struct tlshim_flow flow;
 	struct device_maps m;
 	const char *pos[3];
 	char src[ENDPOINT_STRLEN], dst[ENDPOINT_STRLEN];
-	bool rx;
-	int lock;
 
 	if (parse_opts(argc, argv, opts, pos, 3, "conn del") != 3) {
 		if (opt_get(opts, "help")->seen) {
@@ -222,34 +185,17 @@ static int conn_del(int argc, char **argv)
 	}
 	parse_flow(pos, &flow);
 	flow_names(&flow, src, dst);
-	rx = flow.dir == TLSHIM_DIR_RX;
 
 	device_maps_open(&m);
-	lock = control_lock();
-	if (read_device(&m, &dev))
-		fail(EXIT_FAIL, "cannot read the device's counters: %s", strerror(errno));
-	if (bpf_map_lookup_elem(m.conns, &flow, &conn) == 0) {
-		conn_remove(&m, &flow);
-		if (rx) {
-			dev.rx_tls_del++;
-			if (dev.TlsCurrRxDevice)
-				dev.TlsCurrRxDevice--;
-		} else {
-			dev.tx_tls_del++;
-			if (dev.TlsCurrTxDevice)
-				dev.TlsCurrTxDevice--;
-		}
-	} else if (bpf_map_lookup_elem(m.sw_conns, &flow, &sw) == 0) {
-		bpf_map_delete_elem(m.sw_conns, &flow);
-		if (rx && dev.TlsCurrRxSw)
-			dev.TlsCurrRxSw--;
-		else if (!rx && dev.TlsCurrTxSw)
-			dev.TlsCurrTxSw--;
-	} else {
+	switch (device_remove(&m, &flow)) {
+	case REMOVED_DEVICE:
+	case REMOVED_SOFTWARE:
+		break;
+	case REMOVE_NONE:
 		usage_error("connection", "no such connection: %s %s %s", dir_name(flow.dir), src, dst);
+	case REMOVE_ERROR:
+		fail(EXIT_FAIL, "cannot read the device's counters: %s", strerror(errno));
 	}
-	write_device(&m, &dev);
-	control_unlock(lock);
 	device_maps_close(&m);
 	return EXIT_OK;
 }

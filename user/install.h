@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Installing and removing connections on the device: the kernel's
+ * tls_dev_add / tls_dev_del, shared by `tlshim conn add|del` and the kTLS
+ * hooks (`tlshim run --ktls`).  Each call takes the control lock, so the
+ * capacity check, the insert and the counters change together.
+ */
+#ifndef TLSHIM_INSTALL_H
+#define TLSHIM_INSTALL_H
+
+#include "common.h"
+
+enum install_result {
+	INSTALL_OK = 0,		/* on the device: TlsCurr*Device, *_tls_ctx counted */
+	INSTALL_EXISTS,		/* already installed (device or software): nothing changed */
+	INSTALL_FULL,		/* refused: stays in software, *_ctx_full, TlsCurr*Sw counted */
+	INSTALL_ERROR,		/* the device's maps could not be read: nothing changed */
+};
+
+/* Installs flow with record rec_sn starting at TCP seq tcp_seq.  crypto
+ * (may be NULL: no keys) is copied into tlshim_keys only; the caller zeroes
+ * its own copy.  *capacity gets the device's capacity (for messages). */
+enum install_result device_install(const struct device_maps *m, const struct tlshim_flow *flow,
+				   __u16 version, __u16 cipher, __u32 tcp_seq, __u64 rec_sn,
+				   const struct tlshim_crypto *crypto, __u32 *capacity);
+
+enum remove_result {
+	REMOVED_DEVICE = 0,	/* was on the device: keys zeroed, *_tls_del counted */
+	REMOVED_SOFTWARE,	/* was refused earlier: TlsCurr*Sw decremented */
+	REMOVE_NONE,		/* not known: nothing changed */
+	REMOVE_ERROR,		/* the device's counters could not be read */
+};
+
+enum remove_result device_remove(const struct device_maps *m, const struct tlshim_flow *flow);
+
+#endif /* TLSHIM_INSTALL_H */
