@@ -19,15 +19,19 @@ BPF_CFLAGS := -O2 -g -Wall -target bpf -D__TARGET_ARCH_$(ARCH) \
 BPF_OBJ  := $(BUILD)/tlshim.bpf.o
 SKEL     := $(BUILD)/tlshim.skel.h
 BPF_SRCS := $(wildcard bpf/*.h bpf/*.c) include/tlshim.h
+# The kTLS hooks: a separate object (tracing programs, loaded only by
+# `tlshim run --ktls`), sharing the device's maps through their pins.
+KTLS_OBJ := $(BUILD)/tlshim_ktls.bpf.o
+KTLS_SKEL:= $(BUILD)/tlshim_ktls.skel.h
 # user/tlshim.c holds main(); the rest is a library the tests link too.
 USER_LIB := $(filter-out user/tlshim.c,$(wildcard user/*.c))
-USER_HDRS:= $(wildcard user/*.h) include/tlshim.h $(SKEL)
+USER_HDRS:= $(wildcard user/*.h) include/tlshim.h include/tlshim_ktls.h $(SKEL) $(KTLS_SKEL)
 UNIT_SRCS:= $(wildcard tests/unit/*.c)
 UNIT_HDRS:= $(wildcard tests/unit/*.h)
 TOOLS    := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/*.c))
 
 .PHONY: all deps demo check bench clean
-all: $(BPF_OBJ) $(SKEL) tlshim $(BUILD)/unit_tests $(TOOLS)
+all: $(BPF_OBJ) $(SKEL) $(KTLS_OBJ) $(KTLS_SKEL) tlshim $(BUILD)/unit_tests $(TOOLS)
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
@@ -46,6 +50,12 @@ $(BPF_OBJ): $(BPF_SRCS) | $(BUILD)
 
 $(SKEL): $(BPF_OBJ)
 	$(BPFTOOL) gen skeleton $< name tlshim_bpf > $@
+
+$(KTLS_OBJ): bpf/ktls.bpf.c bpf/ktls_types.h include/tlshim.h include/tlshim_ktls.h | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c bpf/ktls.bpf.c -o $@
+
+$(KTLS_SKEL): $(KTLS_OBJ)
+	$(BPFTOOL) gen skeleton $< name tlshim_ktls > $@
 
 tlshim: user/tlshim.c $(USER_LIB) $(USER_HDRS)
 	$(CC) $(CFLAGS) user/tlshim.c $(USER_LIB) -o $@ $(LDLIBS)

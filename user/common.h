@@ -95,5 +95,6 @@ int cmd_unload(int argc, char **argv);
 int cmd_conn(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_run(int argc, char **argv);	/* user/ktls_run.c */
 
 #endif /* TLSHIM_COMMON_H */

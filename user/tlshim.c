@@ -15,6 +15,7 @@ static const struct {
 	{ "conn", cmd_conn, "conn add|del|list ...                     install, remove, show connections" },
 	{ "stats", cmd_stats, "stats [-j|--prometheus] [--watch S]       counters, kernel names" },
 	{ "config", cmd_config, "config [show|set mark M|max-conns N]      device settings" },
+	{ "run", cmd_run, "run --ktls                                driver for kTLS sockets (daemon)" },
 	{ "unload", cmd_unload, "unload                                    remove all connections and pins" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
