@@ -68,10 +68,12 @@ trap 'exit 143' TERM
 
 "$here/initramfs.sh" "$kdir" "$work/initramfs.gz" || broken "cannot build the initramfs"
 
-# boot ACCEL TIMEOUT RESULTS_DIR CONSOLE: one VM run; returns qemu's status
-# (124 when the timeout killed it).  The guest's /init runs RESULTS/cmd.
+# boot ACCEL TIMEOUT RESULTS_DIR CONSOLE [STREAM_FILE]: one VM run; returns
+# qemu's status (124 when the timeout killed it).  The guest's /init runs
+# RESULTS/cmd.  STREAM_FILE is copied to stdout while the VM runs (tail
+# --pid reads it one last time after qemu is gone, so nothing is lost).
 boot() {
-	local acc=$1 limit=$2 res=$3 con=$4 accel_opt
+	local acc=$1 limit=$2 res=$3 con=$4 stream=${5:-} accel_opt
 	case $acc in
 	kvm) accel_opt=(-accel kvm -cpu host) ;;
 	tcg) accel_opt=(-accel tcg,thread=multi -cpu max) ;;
@@ -85,9 +87,17 @@ boot() {
 		-virtfs "local,path=$res,mount_tag=results,security_model=none,multidevs=remap" \
 		</dev/null >"$work/qemu.out" 2>&1 &
 	qpid=$!
+	if [ -n "$stream" ]; then
+		tail -n +1 -F --pid="$qpid" "$stream" 2>/dev/null &
+		tpid=$!
+	fi
 	wait "$qpid"
 	local rc=$?
 	qpid=""
+	if [ -n "$tpid" ]; then
+		wait "$tpid"
+		tpid=""
+	fi
 	return $rc
 }
 
@@ -123,13 +133,8 @@ echo 'exec /bin/sh /tmp/vm-results/cmd.inner > /tmp/vm-results/output 2>&1' > "$
 touch "$work/results/output"
 
 start=$SECONDS
-# Stream the guest's output while it runs.
-tail -n +1 -F "$work/results/output" 2>/dev/null &
-tpid=$!
-boot "$accel" "$timeout_s" "$work/results" "$work/console.log"
+boot "$accel" "$timeout_s" "$work/results" "$work/console.log" "$work/results/output"
 qrc=$?
-sleep 0.3
-kill "$tpid" 2>/dev/null; wait "$tpid" 2>/dev/null; tpid=""
 elapsed=$((SECONDS - start))
 [ -n "$console_out" ] && cp "$work/console.log" "$console_out"
 [ -n "$results_out" ] && mkdir -p "$results_out" && cp -r "$work/results/." "$results_out/"

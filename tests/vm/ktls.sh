@@ -1,0 +1,467 @@
+#!/bin/bash
+# kTLS tests: real kernel TLS sockets (tools/ktlspeer, setsockopt(SOL_TLS))
+# through the device, installed and removed by `tlshim run --ktls` alone.
+# Needs a kernel with kTLS (the tls module): tests/vm/run.sh runs this in a
+# VM with Debian's kernel; on a kernel without it every test is skipped.
+#
+# Two namespaces joined by a veth pair, tlshim attached on both ends (one
+# device, shared maps):
+#   A (client)  vA 10.78.0.1/24  fd78::1/64     B (server)  vB 10.78.0.2/24  fd78::2/64
+# The client sends records to the server, the server answers with one record.
+# Every connection has four device entries: tx C->S and rx S->C on vA's side,
+# rx C->S and tx S->C on vB's.  The client waits (--wait-file) until the
+# daemon reported all four installs, so every data segment after
+# installation must be decrypted (rx) / encrypted (tx): exact byte counts,
+# nothing passed, no loss of sync.  The oracle's record log must hold
+# exactly the records the client sent: record k at first_seq + k*stride.
+#
+#   install-tls12-gcm128   install-tls12-gcm256   install-tls13-gcm128
+#   install-tls12-chacha-v6 (IPv6, ChaCha20-Poly1305)
+#   kprobe-fallback        the same with --kprobe hooks
+#   existing-sockets       connection made and used before the daemon starts
+#   not-offloaded          a kTLS socket on a route without the device (lo)
+#   device-full            capacity 1: one install, the rest stay software
+#   oracle-under-loss      netem loss on vA: the record log is still exact
+#   resync-confirmed       (needs the resync daemon from main: skipped)
+#
+# Output: ok NAME / FAIL NAME: WHY / skip NAME: WHY.  Everything it creates
+# (namespaces, pins, qdiscs, processes, files) is removed on exit.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+ROOT=$PWD
+TLSHIM=$ROOT/tlshim
+PEER=$ROOT/build/ktlspeer
+NS_A=tlshim-ktls-a-$$
+NS_B=tlshim-ktls-b-$$
+export TLSHIM_PIN_DIR=/sys/fs/bpf/tlshim-ktls-$$
+export TLSHIM_RUN_DIR=/run/tlshim-ktls-$$
+STEP=60				# seconds, any single wait
+TESTS=(install-tls12-gcm128 install-tls12-gcm256 install-tls13-gcm128
+       install-tls12-chacha-v6 kprobe-fallback existing-sockets not-offloaded
+       device-full oracle-under-loss resync-confirmed)
+[ "${1:-}" = --list ] && { printf '%s\n' "${TESTS[@]}"; exit 0; }
+
+WORK=$(mktemp -d /tmp/tlshim-ktls.XXXXXX) || exit 1
+PIDS=()
+FAILED=0
+WHY=""
+
+log() { printf '  %s\n' "$*"; }
+
+stop_processes() {
+	local pid
+	for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+	PIDS=()
+}
+
+teardown() {
+	stop_processes
+	ip netns del "$NS_A" 2>/dev/null
+	ip netns del "$NS_B" 2>/dev/null
+	"$TLSHIM" unload >/dev/null 2>&1
+	rm -f "$WORK"/*
+}
+
+cleanup() {
+	trap - EXIT INT TERM
+	teardown
+	rmdir "$TLSHIM_PIN_DIR" 2>/dev/null
+	rm -rf "$TLSHIM_RUN_DIR" "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+skip_all() {
+	local t
+	for t in "${TESTS[@]}"; do echo "skip $t: $1"; done
+	exit 0
+}
+
+[ "$(id -u)" = 0 ] || skip_all "needs root"
+[ -e /proc/net/tls_stat ] ||
+	skip_all "this kernel has no kTLS (no tls module loaded, /proc/net/tls_stat missing): run tests/vm/run.sh"
+for f in "$TLSHIM" "$PEER"; do
+	[ -x "$f" ] || { for t in "${TESTS[@]}"; do echo "FAIL $t: ${f#"$ROOT"/} missing (run make)"; done; exit 1; }
+done
+
+in_a() { timeout "$STEP" nsenter --net="/run/netns/$NS_A" "$@"; }
+in_b() { timeout "$STEP" nsenter --net="/run/netns/$NS_B" "$@"; }
+
+expect() {
+	if [ "$2" != "$3" ]; then
+		WHY="${WHY:+$WHY; }$1: expected $2, got ${3:-<none>}"
+		return 1
+	fi
+}
+
+json_int() {
+	printf '%s' "$1" | grep -o "\"$2\"[[:space:]]*:[[:space:]]*-\?[0-9]\+" |
+		head -n1 | grep -o -- '-\?[0-9]\+$'
+}
+
+# wait_lines FILE REGEX COUNT [PID]: until FILE has COUNT lines matching.
+wait_lines() {
+	local deadline=$((SECONDS + STEP)) n
+	while :; do
+		n=$(grep -c -- "$2" "$1" 2>/dev/null)
+		[ "${n:-0}" -ge "$3" ] && return 0
+		if [ -n "${4:-}" ] && ! kill -0 "$4" 2>/dev/null; then
+			n=$(grep -c -- "$2" "$1" 2>/dev/null)
+			[ "${n:-0}" -ge "$3" ] && return 0
+			return 1
+		fi
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		sleep 0.05
+	done
+}
+
+wait_pid() {
+	local pid=$1 rc i
+	wait "$pid"
+	rc=$?
+	for i in "${!PIDS[@]}"; do [ "${PIDS[i]}" = "$pid" ] && unset 'PIDS[i]'; done
+	PIDS=("${PIDS[@]}")
+	return "$rc"
+}
+
+setup() {
+	ip netns add "$NS_A" && ip netns add "$NS_B" || { WHY="ip netns add failed"; return 1; }
+	ip link add vA netns "$NS_A" type veth peer name vB netns "$NS_B" ||
+		{ WHY="cannot create the veth pair"; return 1; }
+	in_a ip link set lo up && in_b ip link set lo up &&
+	in_a ip addr add 10.78.0.1/24 dev vA && in_b ip addr add 10.78.0.2/24 dev vB &&
+	in_a ip -6 addr add fd78::1/64 dev vA nodad && in_b ip -6 addr add fd78::2/64 dev vB nodad &&
+	in_a ip link set vA up && in_b ip link set vB up || { WHY="addressing failed"; return 1; }
+	in_a "$TLSHIM" attach dev vA > "$WORK/attach.out" 2>&1 &&
+	in_b "$TLSHIM" attach dev vB >> "$WORK/attach.out" 2>&1 ||
+		{ WHY="tlshim attach failed: $(tr '\n' ' ' < "$WORK/attach.out")"; return 1; }
+}
+
+# start_daemon [ARGS]: tlshim run --ktls in the root namespace (it sees
+# every namespace's sockets); waits for its first line.
+start_daemon() {
+	timeout 300 "$TLSHIM" run --ktls "$@" > "$WORK/run.out" 2> "$WORK/run.err" &
+	DPID=$!
+	PIDS+=("$DPID")
+	wait_lines "$WORK/run.out" '^ktls: hooks attached' 1 "$DPID" ||
+		{ WHY="tlshim run --ktls did not start: $(tr '\n' ' ' < "$WORK/run.err")"; return 1; }
+	log "$(head -n1 "$WORK/run.out")"
+}
+
+stop_daemon() {
+	kill -TERM "$DPID" 2>/dev/null
+	wait_pid "$DPID" || { WHY="tlshim run exited with failure: $(tr '\n' ' ' < "$WORK/run.err")"; return 1; }
+	grep -q '^ktls: stopped' "$WORK/run.out" || { WHY="tlshim run did not stop cleanly"; return 1; }
+}
+
+# start_server ADDR CRYPTO...
+start_server() {
+	local listen=$1
+	shift
+	timeout 120 nsenter --net="/run/netns/$NS_B" "$PEER" server --listen "$listen" "$@" \
+		> "$WORK/server.out" 2> "$WORK/server.err" &
+	SPID=$!
+	PIDS+=("$SPID")
+	wait_lines "$WORK/server.out" '^listening ' 1 "$SPID" ||
+		{ WHY="server did not start: $(tr '\n' ' ' < "$WORK/server.err")"; return 1; }
+}
+
+# start_client ADDR ARGS...: connects; fills CADDR/CPORT/C_TX/C_RX.
+start_client() {
+	local connect=$1 line
+	shift
+	timeout 120 nsenter --net="/run/netns/$NS_A" "$PEER" client --connect "$connect" "$@" \
+		> "$WORK/client.out" 2> "$WORK/client.err" &
+	CPID=$!
+	PIDS+=("$CPID")
+	wait_lines "$WORK/client.out" '^local ' 1 "$CPID" ||
+		{ WHY="client did not connect: $(tr '\n' ' ' < "$WORK/client.err")"; return 1; }
+	wait_lines "$WORK/server.out" '^accepted ' 1 "$SPID" ||
+		{ WHY="server did not accept: $(tr '\n' ' ' < "$WORK/server.err")"; return 1; }
+	line=$(grep '^local ' "$WORK/client.out")
+	read -r _ C_EP _ S_EP _ C_TX _ C_RX <<<"$line"
+	line=$(grep '^accepted ' "$WORK/server.out")
+	read -r _ _ _ _ _ _ S_RX _ S_TX <<<"$line"
+	log "client: $(grep '^local ' "$WORK/client.out")"
+	log "server: $line"
+}
+
+# Record log entries of one flow: "TCP_SEQ REC_SN" lines, sorted by record.
+# bpftool prints ports as stored (network order): swap them back.
+rec_log_of() {
+	local dir=$1 sport=$2 dport=$3
+	bpftool map dump pinned "$TLSHIM_PIN_DIR/tlshim_rec_log" 2>/dev/null | awk -v want_dir="$dir" \
+		-v want_s="$sport" -v want_d="$dport" '
+		function swap(v) { return int(v / 256) + (v % 256) * 256 }
+		/"sport":/ { gsub(/[^0-9]/, "", $2); sp = swap($2) }
+		/"dport":/ { gsub(/[^0-9]/, "", $2); dp = swap($2) }
+		/"dir":/ { d = ($2 ~ /RX/) ? "rx" : "tx" }
+		/"tcp_seq":/ { gsub(/[^0-9]/, "", $2); seq = $2 }
+		/"rec_sn":/ { gsub(/[^0-9]/, "", $2); if (d == want_dir && sp == want_s && dp == want_d) print seq, $2 }' |
+		sort -k2,2n
+}
+
+# expected_log FIRST STRIDE COUNT [FROM]
+expected_log() {
+	local k
+	for ((k = ${4:-0}; k < $3; k++)); do
+		echo "$(( ($1 + k * $2) % 4294967296 )) $k"
+	done
+}
+
+check_rec_log() {
+	local what=$1 got want
+	got=$(rec_log_of "$2" "$3" "$4")
+	want=$(expected_log "$5" "$6" "$7" "${8:-0}")
+	if [ "$got" != "$want" ]; then
+		WHY="${WHY:+$WHY; }record log of $what: $(diff <(echo "$want") <(echo "$got") | grep '^[<>]' | head -n 4 | tr '\n' ' ')($(echo "$got" | grep -c .) entries, want $(echo "$want" | grep -c .))"
+		return 1
+	fi
+	log "record log of $what: $(echo "$got" | grep -c .) records, all at first_seq + k*stride with number k"
+}
+
+overhead() {	# VERSION CIPHER -> bytes a record adds to its plaintext
+	case $1/$2 in
+	1.3/*) echo $((5 + 16 + 1)) ;;
+	1.2/chacha20-poly1305) echo $((5 + 16)) ;;
+	*) echo $((5 + 8 + 16)) ;;
+	esac
+}
+
+port_of() { echo "${1##*:}"; }
+
+# One connection end to end: installs with the right seqs, every byte after
+# them decrypted/encrypted, exact record log, removal on close.
+#   run_connection VERSION CIPHER FAMILY RECORDS SIZE [DAEMON ARGS...]
+run_connection() {
+	local version=$1 cipher=$2 family=$3 records=$4 size=$5
+	shift 5
+	local saddr crypto before after stride reply_len total k v0 v1 cport sport
+	local -A delta
+	[ "$family" = 6 ] && saddr="[fd78::2]:4433" || saddr="10.78.0.2:4433"
+	crypto=(--version "$version" --cipher "$cipher")
+	setup || return 1
+	start_daemon "$@" || return 1
+	start_server "$saddr" "${crypto[@]}" || return 1
+	start_client "$saddr" "${crypto[@]}" --records "$records" --size "$size" \
+		--wait-file "$WORK/go" || return 1
+	wait_lines "$WORK/run.out" '^install ' 4 "$DPID" ||
+		{ WHY="the daemon did not install 4 directions: $(tr '\n' '|' < "$WORK/run.out")"; return 1; }
+	before=$("$TLSHIM" stats -j) || { WHY="tlshim stats -j failed"; return 1; }
+	touch "$WORK/go"
+	wait_pid "$CPID" || { WHY="client failed: $(tr '\n' ' ' < "$WORK/client.err")"; return 1; }
+	wait_pid "$SPID" || { WHY="server failed: $(tr '\n' ' ' < "$WORK/server.err")"; return 1; }
+	wait_lines "$WORK/run.out" '^remove .*(close)' 4 "$DPID" ||
+		{ WHY="the daemon did not remove 4 directions on close: $(tr '\n' '|' < "$WORK/run.out")"; return 1; }
+	after=$("$TLSHIM" stats -j) || { WHY="tlshim stats -j failed"; return 1; }
+
+	stride=$((size + $(overhead "$version" "$cipher")))
+	total=$((records * size))
+	reply_len=$(( ${#total} + 9 + $(overhead "$version" "$cipher") ))	# "received N"
+	grep -q "^received $total bytes" "$WORK/server.out" ||
+		{ WHY="server: $(tail -n1 "$WORK/server.out")"; return 1; }
+	grep -q "reply received $total\$" "$WORK/client.out" ||
+		{ WHY="client: $(tail -n1 "$WORK/client.out")"; return 1; }
+
+	# The four installs, each at tls_dev_add's start seq, record 0.
+	local tag="tls $version $cipher"
+	expect "install tx client->server" 1 "$(grep -cxF "install tx $C_EP $S_EP seq $C_TX rec_sn 0 $tag dev vA (setsockopt)" "$WORK/run.out")"
+	expect "install rx client->server" 1 "$(grep -cxF "install rx $C_EP $S_EP seq $S_RX rec_sn 0 $tag dev vB (setsockopt)" "$WORK/run.out")"
+	expect "install tx server->client" 1 "$(grep -cxF "install tx $S_EP $C_EP seq $S_TX rec_sn 0 $tag dev vB (setsockopt)" "$WORK/run.out")"
+	expect "install rx server->client" 1 "$(grep -cxF "install rx $S_EP $C_EP seq $C_RX rec_sn 0 $tag dev vA (setsockopt)" "$WORK/run.out")"
+	expect "client tx_seq = server rx_seq" "$C_TX" "$S_RX"
+	for k in rx_tls_decrypted_bytes tx_tls_encrypted_bytes rx_tls_passed_packets rx_tls_lost_sync \
+		 rx_tls_err tx_tls_ooo rx_tls_ctx tx_tls_ctx rx_tls_del tx_tls_del TlsCurrRxDevice \
+		 TlsCurrTxDevice rx_tls_records; do
+		v0=$(json_int "$before" "$k"); v1=$(json_int "$after" "$k")
+		[ -n "$v0" ] && [ -n "$v1" ] || { WHY="counter $k missing"; return 1; }
+		delta[$k]=$((v1 - v0))
+	done
+	log "device: rx ${delta[rx_tls_decrypted_bytes]} bytes decrypted, tx ${delta[tx_tls_encrypted_bytes]} encrypted, ${delta[rx_tls_records]} records, ${delta[rx_tls_passed_packets]} passed"
+	expect rx_tls_decrypted_bytes $((records * stride + reply_len)) "${delta[rx_tls_decrypted_bytes]}"
+	expect tx_tls_encrypted_bytes $((records * stride + reply_len)) "${delta[tx_tls_encrypted_bytes]}"
+	expect rx_tls_records $((records + 1)) "${delta[rx_tls_records]}"
+	expect rx_tls_passed_packets 0 "${delta[rx_tls_passed_packets]}"
+	expect rx_tls_lost_sync 0 "${delta[rx_tls_lost_sync]}"
+	expect rx_tls_err 0 "${delta[rx_tls_err]}"
+	expect tx_tls_ooo 0 "${delta[tx_tls_ooo]}"
+	# installs were counted before "before": only the removals show here
+	expect "rx_tls_del (close)" 2 "${delta[rx_tls_del]}"
+	expect "tx_tls_del (close)" 2 "${delta[tx_tls_del]}"
+	expect "TlsCurrRxDevice after close" 0 "$(json_int "$after" TlsCurrRxDevice)"
+	expect "TlsCurrTxDevice after close" 0 "$(json_int "$after" TlsCurrTxDevice)"
+	expect "rx_tls_ctx" 2 "$(json_int "$after" rx_tls_ctx)"
+	expect "tx_tls_ctx" 2 "$(json_int "$after" tx_tls_ctx)"
+	expect "connections left" "[]" "$("$TLSHIM" conn list -j)"
+
+	cport=$(port_of "$C_EP") sport=$(port_of "$S_EP")
+	check_rec_log "rx client->server" rx "$cport" "$sport" "$S_RX" "$stride" "$records"
+	check_rec_log "rx server->client (the reply)" rx "$sport" "$cport" "$C_RX" "$reply_len" 1
+	stop_daemon || return 1
+	[ -z "$WHY" ]
+}
+
+test_kprobe() {
+	run_connection 1.2 aes-gcm-128 4 20 3000 --kprobe || return 1
+	grep -q '^ktls: hooks attached (kprobe)' "$WORK/run.out" ||
+		{ WHY="not the kprobe set: $(head -n1 "$WORK/run.out")"; return 1; }
+}
+
+# A connection that carried records before the daemon existed: the socket
+# iterator installs it at its current position and record number.
+test_existing() {
+	local saddr=10.78.0.2:4433 pre=7 records=30 size=2000 stride line pos_seq pos_sn rq deadline
+	stride=$((size + $(overhead 1.2 aes-gcm-128)))
+	setup || return 1
+	start_server "$saddr" || return 1
+	start_client "$saddr" --records "$records" --size "$size" --pre-records "$pre" \
+		--wait-file "$WORK/go" || return 1
+	wait_lines "$WORK/client.out" '^position ' 1 "$CPID" ||
+		{ WHY="client did not send its first records: $(tr '\n' ' ' < "$WORK/client.err")"; return 1; }
+	read -r _ _ pos_seq _ pos_sn <<<"$(grep '^position ' "$WORK/client.out")"
+	# Until the server's kernel parsed and the server read every record
+	# (Recv-Q 0) and the client's were all acknowledged (Send-Q 0).
+	deadline=$((SECONDS + STEP))
+	while :; do
+		rq=$(in_b ss -tnH state established "( sport = :4433 )" | awk '{print $1}')
+		sq=$(in_a ss -tnH state established "( dport = :4433 )" | awk '{print $2}')
+		[ "$rq" = 0 ] && [ "$sq" = 0 ] && break
+		[ "$SECONDS" -ge "$deadline" ] && { WHY="queues did not drain (Recv-Q $rq, Send-Q $sq)"; return 1; }
+		sleep 0.1
+	done
+	start_daemon || return 1
+	wait_lines "$WORK/run.out" '^install ' 4 "$DPID" ||
+		{ WHY="the daemon did not install the existing connection: $(tr '\n' '|' < "$WORK/run.out")"; return 1; }
+	local tag="tls 1.2 aes-gcm-128"
+	expect "install tx client->server" 1 "$(grep -cxF "install tx $C_EP $S_EP seq $pos_seq rec_sn $pre $tag dev vA (existing)" "$WORK/run.out")"
+	expect "install rx client->server" 1 "$(grep -cxF "install rx $C_EP $S_EP seq $pos_seq rec_sn $pre $tag dev vB (existing)" "$WORK/run.out")"
+	expect "install tx server->client" 1 "$(grep -cxF "install tx $S_EP $C_EP seq $S_TX rec_sn 0 $tag dev vB (existing)" "$WORK/run.out")"
+	expect "install rx server->client" 1 "$(grep -cxF "install rx $S_EP $C_EP seq $C_RX rec_sn 0 $tag dev vA (existing)" "$WORK/run.out")"
+	[ -z "$WHY" ] || return 1
+	before=$("$TLSHIM" stats -j)
+	touch "$WORK/go"
+	wait_pid "$CPID" || { WHY="client failed: $(tr '\n' ' ' < "$WORK/client.err")"; return 1; }
+	wait_pid "$SPID" || { WHY="server failed: $(tr '\n' ' ' < "$WORK/server.err")"; return 1; }
+	wait_lines "$WORK/run.out" '^remove .*(close)' 4 "$DPID" ||
+		{ WHY="no removal on close: $(tr '\n' '|' < "$WORK/run.out")"; return 1; }
+	after=$("$TLSHIM" stats -j)
+	local total=$((records * size)) reply
+	reply=$(( ${#total} + 9 + $(overhead 1.2 aes-gcm-128) ))
+	expect "rx bytes decrypted after install" $(( (records - pre) * stride + reply )) \
+		$(( $(json_int "$after" rx_tls_decrypted_bytes) - $(json_int "$before" rx_tls_decrypted_bytes) ))
+	expect rx_tls_passed_packets 0 $(( $(json_int "$after" rx_tls_passed_packets) - $(json_int "$before" rx_tls_passed_packets) ))
+	expect rx_tls_lost_sync 0 $(( $(json_int "$after" rx_tls_lost_sync) - $(json_int "$before" rx_tls_lost_sync) ))
+	check_rec_log "rx client->server from the install point" rx "$(port_of "$C_EP")" 4433 \
+		"$S_RX" "$stride" "$records" "$pre"
+	stop_daemon || return 1
+	[ -z "$WHY" ]
+}
+
+# kTLS over lo in A: its route has no tlshim device, so nothing is
+# installed (the kernel would keep such a socket in software).
+test_not_offloaded() {
+	setup || return 1
+	start_daemon || return 1
+	timeout 120 nsenter --net="/run/netns/$NS_A" "$PEER" server --listen 127.0.0.1:4434 \
+		> "$WORK/server.out" 2> "$WORK/server.err" &
+	SPID=$!; PIDS+=("$SPID")
+	wait_lines "$WORK/server.out" '^listening ' 1 "$SPID" || { WHY="server did not start"; return 1; }
+	in_a "$PEER" client --connect 127.0.0.1:4434 --records 3 --size 100 > "$WORK/client.out" 2>&1 ||
+		{ WHY="client failed: $(tr '\n' ' ' < "$WORK/client.out")"; return 1; }
+	wait_pid "$SPID" || { WHY="server failed"; return 1; }
+	wait_lines "$WORK/run.out" '^not-offloaded ' 4 "$DPID" ||
+		{ WHY="expected 4 not-offloaded lines: $(tr '\n' '|' < "$WORK/run.out")"; return 1; }
+	expect "not-offloaded lines naming lo" 4 "$(grep -c '^not-offloaded .*: lo has no tlshim device' "$WORK/run.out")"
+	expect "installs" 0 "$(grep -c '^install ' "$WORK/run.out")"
+	expect "connections" "[]" "$("$TLSHIM" conn list -j)"
+	stop_daemon || return 1
+	[ -z "$WHY" ]
+}
+
+# Capacity 1: the first direction installed goes on the device, the other
+# three stay in software (counted); all gauges are back to 0 after close.
+test_device_full() {
+	local after
+	setup || return 1
+	"$TLSHIM" config set max-conns 1 > /dev/null || { WHY="config set max-conns 1 failed"; return 1; }
+	start_daemon || return 1
+	start_server 10.78.0.2:4433 || return 1
+	start_client 10.78.0.2:4433 --records 5 --size 500 --wait-file "$WORK/go" || return 1
+	wait_lines "$WORK/run.out" '^\(install\|software\) ' 4 "$DPID" ||
+		{ WHY="expected 4 install/software lines: $(tr '\n' '|' < "$WORK/run.out")"; return 1; }
+	expect "installs" 1 "$(grep -c '^install ' "$WORK/run.out")"
+	expect "software (device full)" 3 "$(grep -c '^software .*device table full (1 connections)' "$WORK/run.out")"
+	after=$("$TLSHIM" stats -j)
+	expect "TlsCurrRxDevice+TlsCurrTxDevice" 1 $(( $(json_int "$after" TlsCurrRxDevice) + $(json_int "$after" TlsCurrTxDevice) ))
+	expect "TlsCurrRxSw+TlsCurrTxSw" 3 $(( $(json_int "$after" TlsCurrRxSw) + $(json_int "$after" TlsCurrTxSw) ))
+	expect "rx_tls_ctx_full+tx_tls_ctx_full" 3 $(( $(json_int "$after" rx_tls_ctx_full) + $(json_int "$after" tx_tls_ctx_full) ))
+	touch "$WORK/go"
+	wait_pid "$CPID" || { WHY="client failed"; return 1; }
+	wait_pid "$SPID" || { WHY="server failed"; return 1; }
+	wait_lines "$WORK/run.out" '^remove ' 4 "$DPID" ||
+		{ WHY="expected 4 removals: $(tr '\n' '|' < "$WORK/run.out")"; return 1; }
+	after=$("$TLSHIM" stats -j)
+	for k in TlsCurrRxDevice TlsCurrTxDevice TlsCurrRxSw TlsCurrTxSw; do
+		expect "$k after close" 0 "$(json_int "$after" "$k")"
+	done
+	stop_daemon || return 1
+	[ -z "$WHY" ]
+}
+
+# Real wire loss after the TX program (netem on vA's root qdisc): the
+# device on vB loses sync, the kernel's parser still sees every record once
+# TCP has repaired the stream, and the record log must be exact.
+test_oracle_loss() {
+	local records=150 size=3000 stride lost
+	stride=$((size + $(overhead 1.2 aes-gcm-128)))
+	setup || return 1
+	in_a tc qdisc add dev vA root netem loss 5% ||
+		{ WHY="cannot add netem on vA (sch_netem missing?)"; return 1; }
+	start_daemon || return 1
+	start_server 10.78.0.2:4433 || return 1
+	start_client 10.78.0.2:4433 --records "$records" --size "$size" --wait-file "$WORK/go" || return 1
+	wait_lines "$WORK/run.out" '^install ' 4 "$DPID" || { WHY="installs missing"; return 1; }
+	touch "$WORK/go"
+	wait_pid "$CPID" || { WHY="client failed: $(tr '\n' ' ' < "$WORK/client.err")"; return 1; }
+	wait_pid "$SPID" || { WHY="server failed: $(tr '\n' ' ' < "$WORK/server.err")"; return 1; }
+	lost=$(json_int "$("$TLSHIM" stats -j)" rx_tls_lost_sync)
+	log "netem 5% loss: the device lost sync $lost times; $(in_a tc -s qdisc show dev vA | grep -o 'dropped [0-9]*')"
+	check_rec_log "rx client->server under loss" rx "$(port_of "$C_EP")" 4433 "$S_RX" "$stride" "$records"
+	in_a tc qdisc del dev vA root
+	stop_daemon || return 1
+	[ -z "$WHY" ]
+}
+
+run_test() {
+	local name=$1 rc
+	shift
+	WHY=""
+	"$@"
+	rc=$?
+	if [ "$rc" -eq 0 ] && [ -z "$WHY" ]; then
+		echo "ok $name"
+	else
+		echo "FAIL $name: ${WHY:-exited $rc}"
+		[ -s "$WORK/run.out" ] && sed 's/^/    daemon: /' "$WORK/run.out" | head -n 20
+		FAILED=1
+	fi
+	teardown
+}
+
+log "kernel $(uname -r)"
+run_test install-tls12-gcm128 run_connection 1.2 aes-gcm-128 4 40 4000
+run_test install-tls12-gcm256 run_connection 1.2 aes-gcm-256 4 40 4000
+run_test install-tls13-gcm128 run_connection 1.3 aes-gcm-128 4 40 4000
+run_test install-tls12-chacha-v6 run_connection 1.2 chacha20-poly1305 6 40 4000
+run_test kprobe-fallback test_kprobe
+run_test existing-sockets test_existing
+run_test not-offloaded test_not_offloaded
+run_test device-full test_device_full
+run_test oracle-under-loss test_oracle_loss
+# The device's resync confirmed by this oracle needs the resync daemon
+# (tlshim run answering tlshim_events from tlshim_rec_log), not yet on this
+# branch's main: the record log it would answer from is tested above.
+echo "skip resync-confirmed: needs the resync daemon ('tlshim run' answering resync requests from tlshim_rec_log), not yet merged"
+exit $FAILED
