@@ -10,6 +10,10 @@ BUILD    := build
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
 	    gcc make iproute2 util-linux nftables
 
+# ... and the kTLS VM tests (make vmtest, part of make check): installed
+# without recommends, they are only needed to boot one throwaway VM.
+VM_PKGS  := qemu-system-x86 busybox-static
+
 CFLAGS   ?= -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS   += -Iinclude -Iuser -I$(BUILD) $(shell pkg-config --cflags libbpf 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs libbpf libelf zlib 2>/dev/null || echo -lbpf -lelf -lz) -lpthread
@@ -30,7 +34,7 @@ UNIT_SRCS:= $(wildcard tests/unit/*.c)
 UNIT_HDRS:= $(wildcard tests/unit/*.h)
 TOOLS    := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/*.c))
 
-.PHONY: all deps demo check bench clean
+.PHONY: all deps vmdeps demo check vmtest bench clean
 all: $(BPF_OBJ) $(SKEL) $(KTLS_OBJ) $(KTLS_SKEL) tlshim $(BUILD)/unit_tests $(TOOLS)
 
 deps:
@@ -40,6 +44,16 @@ deps:
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+vmdeps:
+	@missing=""; for p in $(VM_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $$missing; \
 	fi
 
 $(BUILD):
@@ -67,8 +81,15 @@ $(BUILD)/%: tools/%.c $(wildcard tools/*.h) include/tlshim.h $(SKEL) | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
 
 check: deps
+	$(MAKE) vmdeps
 	$(MAKE) all
 	tests/run.sh
+
+# The kTLS suite alone, in a VM with Debian's kernel (tools/vm/run.sh).
+vmtest: deps
+	$(MAKE) vmdeps
+	$(MAKE) all
+	tests/run.sh tests/vm/run.sh
 
 demo: deps
 	$(MAKE) all

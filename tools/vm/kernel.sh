@@ -18,8 +18,16 @@ cd "$cache"
 
 # Which versioned image the meta package points at.  An offline machine
 # with a cached kernel keeps using it.
-pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-	sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n1) || true
+image_pkg() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n1
+}
+pkg=$(image_pkg) || true
+# A fresh machine may have no package lists yet.
+if [ -z "$pkg" ] && [ "$(id -u)" = 0 ] && ! ls -d linux-image-*-amd64 >/dev/null 2>&1; then
+	apt-get update -qq >/dev/null 2>&1
+	pkg=$(image_pkg) || true
+fi
 if [ -z "$pkg" ]; then
 	existing=$(ls -d linux-image-*-amd64 2>/dev/null | sort -V | tail -n1) || true
 	[ -n "$existing" ] && [ -e "$existing/kver" ] && { echo "$cache/$existing"; exit 0; }
