@@ -445,7 +445,13 @@ int ktls_process(struct ktls *k, int timeout_ms)
 {
 	int n = ring_buffer__poll(k->rb, timeout_ms);
 
-	return n == -EINTR ? 0 : n;
+	if (n == -EINTR)
+		return 0;
+	/* The producer wakes the reader only when it had caught up; read
+	 * on every timeout too, so an event never waits for the next one. */
+	if (n == 0)
+		n = ring_buffer__consume(k->rb);
+	return n;
 }
 
 void ktls_stop(struct ktls *k)

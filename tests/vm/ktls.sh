@@ -15,6 +15,7 @@
 # nothing passed, no loss of sync.  The oracle's record log must hold
 # exactly the records the client sent: record k at first_seq + k*stride.
 #
+#   run-bad-input          tlshim run: status 2 and one line naming the field
 #   install-tls12-gcm128   install-tls12-gcm256   install-tls13-gcm128
 #   install-tls12-chacha-v6 (IPv6, ChaCha20-Poly1305)
 #   kprobe-fallback        the same with --kprobe hooks
@@ -36,7 +37,7 @@ NS_B=tlshim-ktls-b-$$
 export TLSHIM_PIN_DIR=/sys/fs/bpf/tlshim-ktls-$$
 export TLSHIM_RUN_DIR=/run/tlshim-ktls-$$
 STEP=60				# seconds, any single wait
-TESTS=(install-tls12-gcm128 install-tls12-gcm256 install-tls13-gcm128
+TESTS=(run-bad-input install-tls12-gcm128 install-tls12-gcm256 install-tls13-gcm128
        install-tls12-chacha-v6 kprobe-fallback existing-sockets not-offloaded
        device-full oracle-under-loss resync-confirmed)
 [ "${1:-}" = --list ] && { printf '%s\n' "${TESTS[@]}"; exit 0; }
@@ -236,6 +237,7 @@ port_of() { echo "${1##*:}"; }
 # them decrypted/encrypted, exact record log, removal on close.
 #   run_connection VERSION CIPHER FAMILY RECORDS SIZE [DAEMON ARGS...]
 run_connection() {
+	[ "$1" = --show-counters ] && { SHOW_COUNTERS=1; shift; } || SHOW_COUNTERS=""
 	local version=$1 cipher=$2 family=$3 records=$4 size=$5
 	shift 5
 	local saddr crypto before after stride reply_len total k v0 v1 cport sport
@@ -272,18 +274,21 @@ run_connection() {
 	expect "install tx server->client" 1 "$(grep -cxF "install tx $S_EP $C_EP seq $S_TX rec_sn 0 $tag dev vB (setsockopt)" "$WORK/run.out")"
 	expect "install rx server->client" 1 "$(grep -cxF "install rx $S_EP $C_EP seq $C_RX rec_sn 0 $tag dev vA (setsockopt)" "$WORK/run.out")"
 	expect "client tx_seq = server rx_seq" "$C_TX" "$S_RX"
-	for k in rx_tls_decrypted_bytes tx_tls_encrypted_bytes rx_tls_passed_packets rx_tls_lost_sync \
+	for k in rx_tls_decrypted_bytes tx_tls_encrypted_bytes rx_tls_passed_packets rx_tls_old_packets rx_tls_lost_sync \
 		 rx_tls_err tx_tls_ooo rx_tls_ctx tx_tls_ctx rx_tls_del tx_tls_del TlsCurrRxDevice \
 		 TlsCurrTxDevice rx_tls_records; do
 		v0=$(json_int "$before" "$k"); v1=$(json_int "$after" "$k")
 		[ -n "$v0" ] && [ -n "$v1" ] || { WHY="counter $k missing"; return 1; }
 		delta[$k]=$((v1 - v0))
 	done
-	log "device: rx ${delta[rx_tls_decrypted_bytes]} bytes decrypted, tx ${delta[tx_tls_encrypted_bytes]} encrypted, ${delta[rx_tls_records]} records, ${delta[rx_tls_passed_packets]} passed"
+	log "device: rx ${delta[rx_tls_decrypted_bytes]} bytes decrypted, tx ${delta[tx_tls_encrypted_bytes]} encrypted, ${delta[rx_tls_records]} records, ${delta[rx_tls_passed_packets]} passed (${delta[rx_tls_old_packets]} of them retransmissions)"
 	expect rx_tls_decrypted_bytes $((records * stride + reply_len)) "${delta[rx_tls_decrypted_bytes]}"
 	expect tx_tls_encrypted_bytes $((records * stride + reply_len)) "${delta[tx_tls_encrypted_bytes]}"
 	expect rx_tls_records $((records + 1)) "${delta[rx_tls_records]}"
-	expect rx_tls_passed_packets 0 "${delta[rx_tls_passed_packets]}"
+	# A slow (emulated) guest sees spurious retransmissions now and then:
+	# passed as old data, as a NIC would.  Nothing new may be passed.
+	expect "rx_tls_passed_packets that are not retransmissions" 0 \
+		$(( delta[rx_tls_passed_packets] - delta[rx_tls_old_packets] ))
 	expect rx_tls_lost_sync 0 "${delta[rx_tls_lost_sync]}"
 	expect rx_tls_err 0 "${delta[rx_tls_err]}"
 	expect tx_tls_ooo 0 "${delta[tx_tls_ooo]}"
@@ -295,6 +300,7 @@ run_connection() {
 	expect "rx_tls_ctx" 2 "$(json_int "$after" rx_tls_ctx)"
 	expect "tx_tls_ctx" 2 "$(json_int "$after" tx_tls_ctx)"
 	expect "connections left" "[]" "$("$TLSHIM" conn list -j)"
+	[ -n "${SHOW_COUNTERS:-}" ] && "$TLSHIM" stats | grep -v ': 0$' | sed 's/^/  counters: /'
 
 	cport=$(port_of "$C_EP") sport=$(port_of "$S_EP")
 	check_rec_log "rx client->server" rx "$cport" "$sport" "$S_RX" "$stride" "$records"
@@ -351,7 +357,11 @@ test_existing() {
 	reply=$(( ${#total} + 9 + $(overhead 1.2 aes-gcm-128) ))
 	expect "rx bytes decrypted after install" $(( (records - pre) * stride + reply )) \
 		$(( $(json_int "$after" rx_tls_decrypted_bytes) - $(json_int "$before" rx_tls_decrypted_bytes) ))
-	expect rx_tls_passed_packets 0 $(( $(json_int "$after" rx_tls_passed_packets) - $(json_int "$before" rx_tls_passed_packets) ))
+	local passed old
+	passed=$(( $(json_int "$after" rx_tls_passed_packets) - $(json_int "$before" rx_tls_passed_packets) ))
+	old=$(( $(json_int "$after" rx_tls_old_packets) - $(json_int "$before" rx_tls_old_packets) ))
+	log "device after install: $passed passed ($old retransmissions)"
+	expect "rx_tls_passed_packets that are not retransmissions" 0 $((passed - old))
 	expect rx_tls_lost_sync 0 $(( $(json_int "$after" rx_tls_lost_sync) - $(json_int "$before" rx_tls_lost_sync) ))
 	check_rec_log "rx client->server from the install point" rx "$(port_of "$C_EP")" 4433 \
 		"$S_RX" "$stride" "$records" "$pre"
@@ -434,6 +444,29 @@ test_oracle_loss() {
 	[ -z "$WHY" ]
 }
 
+# expect_usage FIELD ARGS...: tlshim ARGS exits 2 with one stderr line
+# naming FIELD and nothing on stdout.
+expect_usage() {
+	local field=$1 out err rc
+	shift
+	out=$("$TLSHIM" "$@" 2> "$WORK/err")
+	rc=$?
+	err=$(cat "$WORK/err")
+	if [ "$rc" != 2 ] || [ "$(printf '%s\n' "$err" | wc -l)" != 1 ] ||
+	   ! grep -q -- "$field" <<<"$err" || [ -n "$out" ]; then
+		WHY="${WHY:+$WHY; }tlshim $*: status $rc, stderr '$err', stdout '$out' (want 2, one line naming $field)"
+	fi
+}
+
+test_bad_input() {
+	expect_usage "bad ktls" run
+	expect_usage "bad option" run --ktls --bogus
+	expect_usage "bad argument" run --ktls extra
+	expect_usage "bad option" run --ktls --kprobe=1
+	"$TLSHIM" run --help | grep -q -- '--ktls' || WHY="${WHY:+$WHY; }run --help does not mention --ktls"
+	[ -z "$WHY" ]
+}
+
 run_test() {
 	local name=$1 rc t0=$SECONDS
 	shift
@@ -446,13 +479,15 @@ run_test() {
 	else
 		echo "FAIL $name: ${WHY:-exited $rc}"
 		[ -s "$WORK/run.out" ] && sed 's/^/    daemon: /' "$WORK/run.out" | head -n 20
+		bpftool prog show 2>/dev/null | grep -A1 ' name ktls_' | sed 's/^/    /' 
 		FAILED=1
 	fi
 	teardown
 }
 
 log "kernel $(uname -r)"
-run_test install-tls12-gcm128 run_connection 1.2 aes-gcm-128 4 30 4000
+run_test run-bad-input test_bad_input
+run_test install-tls12-gcm128 run_connection --show-counters 1.2 aes-gcm-128 4 30 4000
 run_test install-tls12-gcm256 run_connection 1.2 aes-gcm-256 4 30 4000
 run_test install-tls13-gcm128 run_connection 1.3 aes-gcm-128 4 30 4000
 run_test install-tls12-chacha-v6 run_connection 1.2 chacha20-poly1305 6 30 4000
