@@ -22,7 +22,6 @@
 #include <linux/bpf.h>
 #include <linux/ptrace.h>	/* struct pt_regs for the kprobe set (uapi names) */
 #include <bpf/bpf_helpers.h>
-#include <bpf/bpf_endian.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "ktls_types.h"
@@ -110,7 +109,7 @@ static __always_inline int sock_flow(struct sock *sk, __u8 dir, struct tlshim_fl
 	} else {
 		return 0;
 	}
-	lport = bpf_htons(BPF_CORE_READ(sk, __sk_common.skc_num));
+	lport = BPF_CORE_READ((struct inet_sock *)sk, inet_sport);
 	rport = BPF_CORE_READ(sk, __sk_common.skc_dport);
 	__builtin_memset(f, 0, sizeof(*f));
 	f->dir = dir;

@@ -26,7 +26,6 @@ struct sock_common {
 	__be32 skc_daddr;
 	__be32 skc_rcv_saddr;
 	__be16 skc_dport;
-	__u16 skc_num;			/* local port, host order */
 	unsigned short skc_family;
 	possible_net_t skc_net;
 	struct in6_addr___k skc_v6_daddr;
@@ -47,6 +46,11 @@ struct sock {
 	struct sock_common __sk_common;
 	struct dst_entry *sk_dst_cache;
 } __pai;
+
+/* inet_sport, not skc_num: a socket that went to TCP_CLOSE before close()
+ * (FIN received in FIN_WAIT2: the timewait sock takes over) has released
+ * its port, which zeroes inet_num (skc_num) but leaves inet_sport. */
+struct inet_sock { __be16 inet_sport; } __pai;
 
 struct tcp_ulp_ops { char name[16]; } __pai;
 struct inet_connection_sock {

@@ -24,7 +24,8 @@
  * each: one record each), prints
  *   records first_seq N stride W count N
  * (record k starts at first_seq + k*W and has record number k), shuts down
- * writing, reads the reply, prints 'sent BYTES bytes reply received BYTES'.
+ * writing, reads the reply and the server's FIN, closes, prints
+ * 'sent BYTES bytes reply received BYTES'.
  *
  * Keys are fixed test patterns (different per direction); nothing secret.
  * Exit status: 0 ok, 1 failure, 2 bad command line (one line naming it).
@@ -412,6 +413,13 @@ static int run_client(int argc, char **argv)
 	if (n <= 0)
 		die("no reply: %s", n < 0 ? strerror(errno) : "EOF");
 	reply[n] = 0;
+	/* Close only after the server's FIN: the socket then goes through
+	 * TCP_CLOSE before close() (FIN_WAIT2 -> TIME_WAIT hands over to a
+	 * timewait sock and releases the port), the harder case for whoever
+	 * watches the close. */
+	wait_fd(fd, POLLIN, "read the server's FIN");
+	if (recv(fd, reply + n, 1, 0) != 0)
+		die("data after the reply");
 	close(fd);
 	printf("sent %lu bytes reply %s\n", c.records * c.size, reply);
 	return 0;
