@@ -134,17 +134,28 @@ static __always_inline void rx_count(const struct seg_result *res)
 /* Per-segment event for tracing, and for next-hint flows, whose kernel
  * half counts records that arrived fully encrypted. */
 static __always_inline void rx_segment_event(const struct tlshim_pkt *pkt,
-					     const struct seg_result *res, __u64 now)
+					     const struct seg_result *res, __u64 now,
+					     __u8 policy)
 {
-	struct tlshim_event ev = {
-		.type = TLSHIM_EV_SEGMENT, .seq = pkt->seq, .len = pkt->payload_len,
-		.flow = pkt->flow, .ts_ns = now, .rec_sn = res->rec_sn,
-		.verdict = res->verdict, .reason = res->reason, .sync = res->sync,
-		.headers = res->headers,
-	};
+	struct tlshim_event *ev = bpf_ringbuf_reserve(&tlshim_events, sizeof(*ev), 0);
 
-	if (bpf_ringbuf_output(&tlshim_events, &ev, sizeof(ev), 0))
+	if (!ev) {
 		tlshim_count(rx_tls_events_lost, 1);
+		return;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->type = TLSHIM_EV_SEGMENT;
+	ev->seq = pkt->seq;
+	ev->len = pkt->payload_len;
+	ev->flags = policy;
+	ev->flow = pkt->flow;
+	ev->ts_ns = now;
+	ev->rec_sn = res->rec_sn;
+	ev->verdict = res->verdict;
+	ev->reason = res->reason;
+	ev->sync = res->sync;
+	ev->headers = res->headers;
+	bpf_ringbuf_submit(ev, 0);
 }
 
 /* Write the RX descriptor in front of the packet; the packet bytes stay
@@ -212,7 +223,7 @@ int tlshim_rx(struct xdp_md *ctx)
 	if (job.pkt.payload_len &&
 	    ((cfg && cfg->initialized && (cfg->flags & TLSHIM_CFG_TRACE)) ||
 	     job.conn->st.policy == TLSHIM_RESYNC_NEXT_HINT))
-		rx_segment_event(&job.pkt, &job.res, job.env.now_ns);
+		rx_segment_event(&job.pkt, &job.res, job.env.now_ns, job.conn->st.policy);
 	rx_write_meta(ctx, &job.res);
 	return XDP_PASS;
 }

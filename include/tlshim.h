@@ -252,7 +252,7 @@ struct tlshim_event {
 	__u32 type;		/* enum tlshim_event_type */
 	__u32 seq;
 	__u32 len;
-	__u32 flags;
+	__u32 flags;		/* EV_SEGMENT: the flow's resync policy */
 	struct tlshim_flow flow;
 	__u64 ts_ns;		/* bpf_ktime_get_ns() */
 	__u64 rec_sn;
