@@ -369,6 +369,7 @@ static __always_inline void on_new_record(__u64 sk_addr, __u32 rcd_len, __u32 se
 		t->mismatches++;
 	}
 	val.rec_sn = rec_sn;
+	val.rec_len = rcd_len;
 	val.added_ns = bpf_ktime_get_ns();
 	bpf_map_update_elem(&tlshim_rec_log, &key, &val, BPF_ANY);
 	t->next_seq = key.tcp_seq + rcd_len;
@@ -510,6 +511,7 @@ int ktls_existing(struct bpf_iter__tcp *it)
 				if (t) {
 					struct tlshim_rec_key k = { .flow = t->flow, .tcp_seq = seq };
 					struct tlshim_rec_val v = { .rec_sn = rec_sn,
+								    .rec_len = parsed_len,
 								    .added_ns = bpf_ktime_get_ns() };
 
 					bpf_map_update_elem(&tlshim_rec_log, &k, &v, BPF_ANY);

@@ -5,7 +5,7 @@
  * setsockopt(SOL_TLS, TLS_TX/TLS_RX), which is all the kernel needs to
  * frame, encrypt and decrypt records, so data round-trips through real kTLS.
  *
- *   ktlspeer server --listen ADDR:PORT [CRYPTO] [--timeout SEC]
+ *   ktlspeer server --listen ADDR:PORT [CRYPTO] [--hold-file F] [--timeout SEC]
  *   ktlspeer client --connect ADDR:PORT --records N --size S [CRYPTO]
  *                   [--pre-records P] [--pre-wait-file F] [--wait-file F]
  *                   [--timeout SEC]
@@ -14,8 +14,10 @@
  * server: accepts one connection, turns kTLS on (RX then TX), prints
  *   accepted local ADDR:PORT remote ADDR:PORT rx_seq N tx_seq N
  * (rx_seq = copied_seq, tx_seq = write_seq at that moment: tls_dev_add's
- * start seqs), reads plaintext until EOF checking the byte pattern, sends
- * one reply record "received BYTES", closes, prints 'received BYTES bytes'.
+ * start seqs), reads plaintext until EOF checking the byte pattern, prints
+ * 'eof BYTES', waits for --hold-file (the socket still open, so a test can
+ * look at its state), sends one reply record "received BYTES", closes,
+ * prints 'received BYTES bytes'.
  * client: connects, turns kTLS on (TX then RX), prints
  *   local ADDR:PORT remote ADDR:PORT tx_seq N rx_seq N
  * waits for --pre-wait-file, sends P records, prints
@@ -100,7 +102,7 @@ struct cfg {
 	const char *addr;
 	uint16_t version, cipher;
 	unsigned long records, pre_records, size;
-	const char *wait_file, *pre_wait_file;
+	const char *wait_file, *pre_wait_file, *hold_file;
 	unsigned long timeout;
 };
 
@@ -140,6 +142,8 @@ static void parse(int argc, char **argv, struct cfg *c, bool server)
 				    (bad_arg("--cipher: '%s'", v), 0);
 		else if (!strcmp(o, "--timeout"))
 			c->timeout = num(o, v, 1, 3600);
+		else if (server && !strcmp(o, "--hold-file"))
+			c->hold_file = v;
 		else if (!server && !strcmp(o, "--records"))
 			c->records = num(o, v, 1, 10000000);
 		else if (!server && !strcmp(o, "--pre-records"))
@@ -348,6 +352,9 @@ static int run_server(int argc, char **argv)
 				die("plaintext differs at byte %llu", (unsigned long long)(total + i));
 		total += n;
 	}
+	printf("eof %llu\n", (unsigned long long)total);
+	fflush(stdout);
+	wait_file(c.hold_file);
 	snprintf(reply, sizeof(reply), "received %llu", (unsigned long long)total);
 	if (send(fd, reply, strlen(reply), 0) != (ssize_t)strlen(reply))
 		die("reply: %s", strerror(errno));

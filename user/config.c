@@ -11,13 +11,22 @@ static void config_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: tlshim config [show] [-j|--json]\n"
-		"       tlshim config set [mark MASK] [max-conns N]\n"
+		"       tlshim config set [mark MASK] [max-conns N] [resync-policy P]\n"
+		"                         [resync-headers N] [resync-timeout N]\n"
 		"\n"
 		"mark       skb->mark bits the tc ingress program sets on decrypted\n"
 		"           segments (the stand-in for skb->decrypted); default 0x%x\n"
 		"max-conns  device capacity, 1..%u; default %u.  Installs beyond it are\n"
-		"           refused and the connection stays in software.\n",
-		TLSHIM_DEFAULT_MARK, TLSHIM_MAX_CONNS, TLSHIM_DEFAULT_CAPACITY);
+		"           refused and the connection stays in software.\n"
+		"resync-policy   default for new connections: stream-scan (default),\n"
+		"           async, next-hint or none (tlshim conn add --resync overrides)\n"
+		"resync-headers  headers a guessed position must chain before the device\n"
+		"           asks the kernel, 1..%u; default %u\n"
+		"resync-timeout  records without an answer before the device gives the\n"
+		"           request up and scans again; default %u\n",
+		TLSHIM_DEFAULT_MARK, TLSHIM_MAX_CONNS, TLSHIM_DEFAULT_CAPACITY,
+		TLSHIM_MAX_RESYNC_HEADERS, TLSHIM_DEFAULT_RESYNC_HEADERS,
+		TLSHIM_DEFAULT_RESYNC_TIMEOUT);
 }
 
 static int config_show(int argc, char **argv)
@@ -33,10 +42,18 @@ static int config_show(int argc, char **argv)
 		fail(EXIT_FAIL, "cannot read tlshim_config: %s", strerror(errno));
 	effective_config(&raw, &cfg);
 	if (opt_get(opts, "json")->seen)
-		printf("{\"mark\":%u,\"max_conns\":%u,\"initialized\":%s}\n",
-		       cfg.decrypted_mark, cfg.max_conns, raw.initialized ? "true" : "false");
+		printf("{\"mark\":%u,\"max_conns\":%u,\"resync_policy\":\"%s\","
+		       "\"resync_headers\":%u,\"resync_timeout\":%u,\"trace\":%s,"
+		       "\"initialized\":%s}\n",
+		       cfg.decrypted_mark, cfg.max_conns, policy_name(cfg.resync_policy),
+		       cfg.resync_headers, cfg.resync_timeout_records,
+		       cfg.flags & TLSHIM_CFG_TRACE ? "true" : "false",
+		       raw.initialized ? "true" : "false");
 	else
-		printf("mark 0x%08x\nmax-conns %u\n%s", cfg.decrypted_mark, cfg.max_conns,
+		printf("mark 0x%08x\nmax-conns %u\nresync-policy %s\nresync-headers %u\n"
+		       "resync-timeout %u\ntrace %s\n%s", cfg.decrypted_mark, cfg.max_conns,
+		       policy_name(cfg.resync_policy), cfg.resync_headers,
+		       cfg.resync_timeout_records, cfg.flags & TLSHIM_CFG_TRACE ? "on" : "off",
 		       raw.initialized ? "" : "(defaults: never set by the loader)\n");
 	device_maps_close(&m);
 	return EXIT_OK;
@@ -46,8 +63,9 @@ static int config_set(int argc, char **argv)
 {
 	struct tlshim_config raw, cfg;
 	struct device_maps m;
-	uint64_t mark = 0, max_conns = 0;
-	bool set_mark = false, set_max = false;
+	uint64_t mark = 0, max_conns = 0, headers = 0, timeout = 0;
+	bool set_mark = false, set_max = false, set_policy = false;
+	uint8_t policy = 0;
 	__u32 zero = 0;
 	int lock;
 
@@ -66,8 +84,23 @@ static int config_set(int argc, char **argv)
 				usage_error("max-conns", "'%s' (1..%u)", value ? value : "",
 					    TLSHIM_MAX_CONNS);
 			set_max = true;
+		} else if (!strcmp(name, "resync-policy")) {
+			if (!value || !parse_policy(value, &policy))
+				usage_error("resync-policy", "'%s' (use stream-scan, async, next-hint "
+					    "or none)", value ? value : "");
+			set_policy = true;
+		} else if (!strcmp(name, "resync-headers")) {
+			if (!value || !parse_u64(value, TLSHIM_MAX_RESYNC_HEADERS, &headers) ||
+			    !headers)
+				usage_error("resync-headers", "'%s' (1..%u)", value ? value : "",
+					    TLSHIM_MAX_RESYNC_HEADERS);
+		} else if (!strcmp(name, "resync-timeout")) {
+			if (!value || !parse_u64(value, 1u << 20, &timeout) || !timeout)
+				usage_error("resync-timeout", "'%s' (records, 1..%u)",
+					    value ? value : "", 1u << 20);
 		} else {
-			usage_error("setting", "unknown '%s' (use mark or max-conns)", name);
+			usage_error("setting", "unknown '%s' (use mark, max-conns, resync-policy, "
+				    "resync-headers or resync-timeout)", name);
 		}
 	}
 	device_maps_open(&m);
@@ -80,6 +113,12 @@ static int config_set(int argc, char **argv)
 		cfg.decrypted_mark = mark;
 	if (set_max)
 		cfg.max_conns = max_conns;
+	if (set_policy)
+		cfg.resync_policy = policy;
+	if (headers)
+		cfg.resync_headers = headers;
+	if (timeout)
+		cfg.resync_timeout_records = timeout;
 	if (bpf_map_update_elem(m.config, &zero, &cfg, BPF_ANY))
 		fail(EXIT_FAIL, "cannot write tlshim_config: %s", strerror(errno));
 	control_unlock(lock);

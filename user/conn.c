@@ -17,6 +17,7 @@ static void conn_usage(FILE *f)
 		"Usage: tlshim conn add rx|tx SADDR:PORT DADDR:PORT --tcp-seq N [--rec-seq N]\n"
 		"                 [--version 1.2|1.3] [--cipher aes-gcm-128|aes-gcm-256|chacha20-poly1305]\n"
 		"                 [--key HEX --iv HEX [--salt HEX]]\n"
+		"                 [--resync stream-scan|async|next-hint|none]\n"
 		"       tlshim conn del rx|tx SADDR:PORT DADDR:PORT\n"
 		"       tlshim conn list [-j|--json] [--show-keys]\n"
 		"\n"
@@ -31,6 +32,8 @@ static void conn_usage(FILE *f)
 		"            (aes-gcm-128) or 32, iv 8 bytes (12 for chacha20-poly1305),\n"
 		"            salt 4 bytes (none for chacha20-poly1305).  Kept in the root-only\n"
 		"            map tlshim_keys, zeroed on delete, shown only with --show-keys.\n"
+		"--resync    how the rx device finds a lost stream again (default from\n"
+		"            tlshim config: stream-scan)\n"
 		"A full device refuses the install: the connection stays in software\n"
 		"(listed as such, counted in rx_tls_ctx_full / TlsCurrRxSw).\n");
 }
@@ -86,7 +89,7 @@ static int conn_add(int argc, char **argv)
 		{ "tcp-seq", NULL, true }, { "rec-seq", NULL, true },
 		{ "version", NULL, true }, { "cipher", NULL, true },
 		{ "key", NULL, true }, { "iv", NULL, true }, { "salt", NULL, true },
-		{ "help", "h", false }, { 0 }
+		{ "resync", NULL, true }, { "help", "h", false }, { 0 }
 	};
 	struct tlshim_crypto crypto = {};
 	struct tlshim_flow flow;
@@ -97,6 +100,8 @@ static int conn_add(int argc, char **argv)
 	__u16 version = TLSHIM_TLS_1_2, cipher = TLSHIM_CIPHER_AES_GCM_128;
 	enum install_result res;
 	__u32 capacity = 0;
+	uint8_t policy = 0;
+	bool policy_given = false;
 
 	if (parse_opts(argc, argv, opts, pos, 3, "conn add") != 3 || opt_get(opts, "help")->seen) {
 		if (opt_get(opts, "help")->seen) {
@@ -120,6 +125,13 @@ static int conn_add(int argc, char **argv)
 	if (opt_get(opts, "cipher")->seen && !parse_cipher(opt_get(opts, "cipher")->value, &cipher))
 		usage_error("cipher", "'%s' (use aes-gcm-128, aes-gcm-256 or chacha20-poly1305)",
 			    opt_get(opts, "cipher")->value);
+
+	if (opt_get(opts, "resync")->seen) {
+		if (!parse_policy(opt_get(opts, "resync")->value, &policy))
+			usage_error("resync", "'%s' (use stream-scan, async, next-hint or none)",
+				    opt_get(opts, "resync")->value);
+		policy_given = true;
+	}
 
 	crypto.version = version;
 	crypto.cipher = cipher;
@@ -150,7 +162,8 @@ static int conn_add(int argc, char **argv)
 	flow_names(&flow, src, dst);
 
 	device_maps_open(&m);
-	res = device_install(&m, &flow, version, cipher, tcp_seq, rec_seq, &crypto, &capacity);
+	res = device_install(&m, &flow, version, cipher, tcp_seq, rec_seq,
+			     policy_given ? policy : -1, &crypto, &capacity);
 	memset(&crypto, 0, sizeof(crypto));
 	switch (res) {
 	case INSTALL_OK:
@@ -230,6 +243,15 @@ static size_t conn_fields(const struct tlshim_conn *c, struct conn_field *f)
 	FIELD("lost_sync", s->lost_sync);
 	FIELD("header_errors", s->header_errors);
 	FIELD("retries", s->retries);
+	FIELD("resync_requests", s->resync_requests);
+	FIELD("resync_confirmed", s->resync_confirmed);
+	FIELD("resync_abandoned", s->resync_abandoned);
+	FIELD("resync_stale", s->resync_stale);
+	FIELD("out_of_sync_ns", s->out_of_sync_ns);
+	FIELD("unsynced_packets", s->unsynced_packets);
+	FIELD("unsynced_bytes", s->unsynced_bytes);
+	FIELD("resync_seq", st->resync_seq);
+	FIELD("scan_from_seq", st->scan_from_seq);
 #undef FIELD
 	return n;
 }
@@ -254,8 +276,9 @@ static void print_conn_text(const struct tlshim_flow *flow, const struct tlshim_
 	size_t n = conn_fields(c, f);
 
 	flow_names(flow, src, dst);
-	printf("%s %s %s tls %s %s %s", dir_name(flow->dir), src, dst,
-	       version_name(c->tls_version), cipher_name(c->cipher), sync_name(c->st.sync));
+	printf("%s %s %s tls %s %s %s resync %s", dir_name(flow->dir), src, dst,
+	       version_name(c->tls_version), cipher_name(c->cipher), sync_name(c->st.sync),
+	       policy_name(c->st.policy));
 	if (c->st.sync == TLSHIM_SYNC_LOST)
 		printf(" (%s)", loss_name(c->st.lost_reason));
 	for (size_t i = 0; i < n; i++)
@@ -279,9 +302,11 @@ static void print_conn_json(const struct tlshim_flow *flow, const struct tlshim_
 
 	flow_names(flow, src, dst);
 	printf("%s{\"dir\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\",\"mode\":\"device\","
-	       "\"version\":\"%s\",\"cipher\":\"%s\",\"state\":\"%s\",\"lost_reason\":\"%s\"",
+	       "\"version\":\"%s\",\"cipher\":\"%s\",\"state\":\"%s\",\"lost_reason\":\"%s\","
+	       "\"resync\":\"%s\"",
 	       first ? "" : ",\n", dir_name(flow->dir), src, dst, version_name(c->tls_version),
-	       cipher_name(c->cipher), sync_name(c->st.sync), loss_name(c->st.lost_reason));
+	       cipher_name(c->cipher), sync_name(c->st.sync), loss_name(c->st.lost_reason),
+	       policy_name(c->st.policy));
 	for (size_t i = 0; i < n; i++)
 		printf(",\"%s\":%llu", f[i].name, f[i].value);
 	if (keys) {

@@ -6,7 +6,7 @@
 
 enum install_result device_install(const struct device_maps *m, const struct tlshim_flow *flow,
 				   __u16 version, __u16 cipher, __u32 tcp_seq, __u64 rec_sn,
-				   const struct tlshim_crypto *crypto, __u32 *capacity)
+				   int policy, const struct tlshim_crypto *crypto, __u32 *capacity)
 {
 	struct tlshim_crypto no_keys = {};
 	struct tlshim_config cfg, raw;
@@ -37,6 +37,7 @@ enum install_result device_install(const struct device_maps *m, const struct tls
 		*capacity = cfg.max_conns;
 
 	tlshim_conn_init(&conn, version, cipher, tcp_seq, rec_sn, now_monotonic_ns());
+	conn.st.policy = policy >= 0 ? (__u8)policy : (__u8)cfg.resync_policy;
 	err = -1;
 	if (dev.TlsCurrRxDevice + dev.TlsCurrTxDevice < cfg.max_conns) {
 		err = bpf_map_update_elem(m->keys, flow, crypto, BPF_NOEXIST);

@@ -22,7 +22,7 @@ struct ktls {
 	const struct device_maps *m;
 	struct tlshim_ktls *skel;
 	struct ring_buffer *rb;
-	int rec_log_fd;
+	int rec_log_fd;			/* the device's tlshim_rec_log (m->rec_log) */
 	bool kprobe;
 	FILE *log;
 	int unsettled;			/* UNSETTLED events of the current iterator pass */
@@ -188,7 +188,7 @@ static void on_install(struct ktls *k, const struct tlshim_ktls_event *ev, const
 		return;
 	}
 	res = device_install(k->m, &ev->flow, crypto.version, crypto.cipher, ev->tcp_seq,
-			     ev->rec_sn, &crypto, &capacity);
+			     ev->rec_sn, -1, &crypto, &capacity);
 	memset(&crypto, 0, sizeof(crypto));
 	switch (res) {
 	case INSTALL_OK:
@@ -387,7 +387,7 @@ static struct tlshim_ktls *load(int rec_log_fd, bool kprobe, char *err, size_t e
 struct ktls *ktls_start(const struct device_maps *m, const struct ktls_opts *opts,
 			char *err, size_t errlen)
 {
-	char path[512], first_err[256] = "";
+	char first_err[256] = "";
 	struct ktls *k = calloc(1, sizeof(*k));
 
 	if (!k) {
@@ -396,14 +396,7 @@ struct ktls *ktls_start(const struct device_maps *m, const struct ktls_opts *opt
 	}
 	k->m = m;
 	k->log = opts->log;
-	snprintf(path, sizeof(path), "%s/tlshim_rec_log", pin_dir());
-	k->rec_log_fd = bpf_obj_get(path);
-	if (k->rec_log_fd < 0) {
-		snprintf(err, errlen, "device has no record log %s: %s (a device loaded by an "
-			 "older tlshim? run 'tlshim unload' and attach again)", path, strerror(errno));
-		free(k);
-		return NULL;
-	}
+	k->rec_log_fd = m->rec_log;
 	k->kprobe = opts->kprobe;
 	k->skel = load(k->rec_log_fd, k->kprobe, first_err, sizeof(first_err));
 	if (!k->skel && !opts->kprobe) {
@@ -415,7 +408,6 @@ struct ktls *ktls_start(const struct device_maps *m, const struct ktls_opts *opt
 			snprintf(err + strlen(err), errlen - strlen(err), " (fentry: %s)", first_err);
 		snprintf(err + strlen(err), errlen - strlen(err),
 			 "; does this kernel have kTLS (CONFIG_TLS, modprobe tls)?");
-		close(k->rec_log_fd);
 		free(k);
 		return NULL;
 	}
@@ -451,6 +443,8 @@ int ktls_process(struct ktls *k, int timeout_ms)
 	 * on every timeout too, so an event never waits for the next one. */
 	if (n == 0)
 		n = ring_buffer__consume(k->rb);
+	if (n < 0)
+		errno = -n;
 	return n;
 }
 
@@ -472,7 +466,6 @@ void ktls_stop(struct ktls *k)
 			logf_(k, "remove %s (shutdown)", name);
 	}
 	ring_buffer__free(k->rb);
-	close(k->rec_log_fd);
 	free(k->installed);
 	free(k);
 }
