@@ -55,17 +55,20 @@ static __always_inline int scan_header_ok(const struct rec_walk *s, const __u8 *
 static long name(__u32 index, struct rec_walk *s)				\
 {										\
 	__u8 chunk[SCAN_CHUNK] = {};						\
-	__u64 n = s->end - s->off;						\
+	__u64 n = s->end - s->off, m;						\
 	__u64 first_pair = SCAN_CHUNK;						\
 										\
 	if (s->off + 1 >= s->end)						\
 		return 1;							\
 	if (n > SCAN_CHUNK)							\
 		n = SCAN_CHUNK;							\
-	/* Keep the clamped value in the register the helper gets: the	\
-	 * verifier must see 1 <= n <= SCAN_CHUNK there. */			\
-	asm volatile("" : "+r"(n));						\
-	if (n < 1 || n > SCAN_CHUNK || LOAD(s->ctx, s->off, chunk, n)) {	\
+	/* The verifier must see 1 <= length <= SCAN_CHUNK at the helper.	\
+	 * Test n - 1 with an unsigned >=: Debian 12's 6.1 verifier learns	\
+	 * nothing from "n != 0" (newer ones do), but bounds a >= test.	\
+	 * The barrier keeps the tested register the one the helper gets. */	\
+	m = n - 1;								\
+	asm volatile("" : "+r"(m));						\
+	if (m >= SCAN_CHUNK || LOAD(s->ctx, s->off, chunk, m + 1)) {		\
 		s->fault = 1;							\
 		return 1;							\
 	}									\

@@ -462,7 +462,8 @@ expect_usage() {
 }
 
 test_bad_input() {
-	expect_usage "bad ktls" run
+	expect_usage "bad ktls" run --kprobe
+	expect_usage "bad ktls" run --no-existing
 	expect_usage "bad option" run --ktls --bogus
 	expect_usage "bad argument" run --ktls extra
 	expect_usage "bad option" run --ktls --kprobe=1
