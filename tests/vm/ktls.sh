@@ -294,7 +294,10 @@ run_connection() {
 		$(( delta[rx_tls_passed_packets] - delta[rx_tls_old_packets] ))
 	expect rx_tls_lost_sync 0 "${delta[rx_tls_lost_sync]}"
 	expect rx_tls_err 0 "${delta[rx_tls_err]}"
-	expect tx_tls_ooo 0 "${delta[tx_tls_ooo]}"
+	# The same retransmissions leave through the TX side: out of order
+	# there (as whole GSO packets: at most as many as RX counts frames).
+	[ "${delta[tx_tls_ooo]}" -le "${delta[rx_tls_old_packets]}" ] ||
+		WHY="${WHY:+$WHY; }tx_tls_ooo ${delta[tx_tls_ooo]} but only ${delta[rx_tls_old_packets]} retransmitted frames"
 	# installs were counted before "before": only the removals show here
 	expect "rx_tls_del (close)" 2 "${delta[rx_tls_del]}"
 	expect "tx_tls_del (close)" 2 "${delta[tx_tls_del]}"

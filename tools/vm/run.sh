@@ -45,8 +45,8 @@ case $accel in auto|kvm|tcg) ;; *) echo "vm: bad --accel: '$accel' (auto, kvm or
 cannot() { echo "vm: cannot run a VM here: $*" >&2; exit 77; }
 broken() { echo "vm: FAILED: $*" >&2; exit 125; }
 
-QEMU=qemu-system-x86_64
-command -v $QEMU >/dev/null || cannot "$QEMU not installed (Debian package qemu-system-x86)"
+QEMU=${TLSHIM_VM_QEMU:-qemu-system-x86_64}	# override: tests of the runner itself
+command -v "$QEMU" >/dev/null || cannot "$QEMU not installed (Debian package qemu-system-x86)"
 [ -x /bin/busybox ] || cannot "busybox-static not installed"
 kdir=$("$here/kernel.sh" 2>"${TMPDIR:-/tmp}/tlshim-vm-kernel.err.$$") || {
 	err=$(cat "${TMPDIR:-/tmp}/tlshim-vm-kernel.err.$$"); rm -f "${TMPDIR:-/tmp}/tlshim-vm-kernel.err.$$"
@@ -78,7 +78,7 @@ boot() {
 	kvm) accel_opt=(-accel kvm -cpu host) ;;
 	tcg) accel_opt=(-accel tcg,thread=multi -cpu max) ;;
 	esac
-	timeout --kill-after=5 "$limit" $QEMU "${accel_opt[@]}" \
+	timeout --kill-after=5 "$limit" "$QEMU" "${accel_opt[@]}" \
 		-smp "$cpus" -m "$mem" -nodefaults -no-user-config -display none \
 		-monitor none -no-reboot -serial "file:$con" \
 		-kernel "$kdir/boot/vmlinuz-$kver" -initrd "$work/initramfs.gz" \
