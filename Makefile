@@ -8,7 +8,7 @@ BUILD    := build
 
 # Debian 12 packages the build and the tests need (make deps installs them).
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
-	    gcc make iproute2 util-linux nftables
+	    gcc make iproute2 util-linux nftables libssl-dev openssl
 
 # ... and the kTLS VM tests (make vmtest, part of make check): installed
 # without recommends, they are only needed to boot one throwaway VM.
@@ -79,6 +79,9 @@ $(BUILD)/unit_tests: $(UNIT_SRCS) $(UNIT_HDRS) $(USER_LIB) $(USER_HDRS)
 
 $(BUILD)/%: tools/%.c $(wildcard tools/*.h) include/tlshim.h $(SKEL) | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@ $(LDLIBS)
+
+# tools/ktlsssl is a real OpenSSL peer (kTLS through SSL_OP_ENABLE_KTLS)
+$(BUILD)/ktlsssl: LDLIBS += -lssl -lcrypto
 
 check: deps
 	$(MAKE) vmdeps

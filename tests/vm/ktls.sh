@@ -24,6 +24,8 @@
 #   device-full            capacity 1: one install, the rest stay software
 #   oracle-under-loss      netem loss on vA: the record log is still exact
 #   resync-confirmed       loss, then the device resyncs from the oracle's answers
+#   openssl-ktls           a real TLS 1.2 handshake (tools/ktlsssl, OpenSSL with
+#                          SSL_OP_ENABLE_KTLS): OpenSSL turns kTLS on, tlshim follows
 #
 # Output: ok NAME / FAIL NAME: WHY / skip NAME: WHY.  Everything it creates
 # (namespaces, pins, qdiscs, processes, files) is removed on exit.
@@ -32,6 +34,7 @@ cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
 TLSHIM=$ROOT/tlshim
 PEER=$ROOT/build/ktlspeer
+SSLPEER=$ROOT/build/ktlsssl
 NS_A=tlshim-ktls-a-$$
 NS_B=tlshim-ktls-b-$$
 export TLSHIM_PIN_DIR=/sys/fs/bpf/tlshim-ktls-$$
@@ -39,7 +42,7 @@ export TLSHIM_RUN_DIR=/run/tlshim-ktls-$$
 STEP=60				# seconds, any single wait
 TESTS=(run-bad-input install-tls12-gcm128 install-tls12-gcm256 install-tls13-gcm128
        install-tls12-chacha-v6 kprobe-fallback existing-sockets not-offloaded
-       device-full oracle-under-loss resync-confirmed)
+       device-full oracle-under-loss resync-confirmed openssl-ktls)
 [ "${1:-}" = --list ] && { printf '%s\n' "${TESTS[@]}"; exit 0; }
 
 WORK=$(mktemp -d /tmp/tlshim-ktls.XXXXXX) || exit 1
@@ -83,7 +86,7 @@ skip_all() {
 [ "$(id -u)" = 0 ] || skip_all "needs root"
 [ -e /proc/net/tls_stat ] ||
 	skip_all "this kernel has no kTLS (no tls module loaded, /proc/net/tls_stat missing): run tests/vm/run.sh"
-for f in "$TLSHIM" "$PEER"; do
+for f in "$TLSHIM" "$PEER" "$SSLPEER"; do
 	[ -x "$f" ] || { for t in "${TESTS[@]}"; do echo "FAIL $t: ${f#"$ROOT"/} missing (run make)"; done; exit 1; }
 done
 
@@ -523,6 +526,81 @@ test_resync() {
 	[ -z "$WHY" ]
 }
 
+# OpenSSL's own kTLS: nothing here knows the seqs in advance, so the
+# installs must agree pairwise (the sender's write_seq is the receiver's
+# copied_seq at the same record number) and the record log must hold, from
+# the receiver's install point on, exactly the N data records and the
+# close_notify alert, chained by their lengths.
+test_openssl() {
+	local records=20 size=3000 stride line a b c_seq c_sn s_seq s_sn got want k
+	stride=$((size + $(overhead 1.2 aes-gcm-128)))
+	command -v openssl >/dev/null || { WHY="openssl (Debian package openssl) missing"; return 1; }
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+		-subj /CN=tlshim-test -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null ||
+		{ WHY="cannot make a test certificate"; return 1; }
+	setup || return 1
+	start_daemon || return 1
+	timeout 120 nsenter --net="/run/netns/$NS_B" "$SSLPEER" server --listen 10.78.0.2:4443 \
+		--cert "$WORK/cert.pem" --key "$WORK/key.pem" > "$WORK/server.out" 2> "$WORK/server.err" &
+	SPID=$!; PIDS+=("$SPID")
+	wait_lines "$WORK/server.out" '^listening ' 1 "$SPID" || { WHY="server did not start"; return 1; }
+	timeout 120 nsenter --net="/run/netns/$NS_A" "$SSLPEER" client --connect 10.78.0.2:4443 \
+		--records "$records" --size "$size" --wait-file "$WORK/go" \
+		> "$WORK/client.out" 2> "$WORK/client.err" &
+	CPID=$!; PIDS+=("$CPID")
+	wait_lines "$WORK/client.out" '^ktls ' 1 "$CPID" ||
+		{ WHY="handshake failed: $(tr '\n' ' ' < "$WORK/client.err")"; return 1; }
+	wait_lines "$WORK/server.out" '^ktls ' 1 "$SPID" || { WHY="server handshake failed"; return 1; }
+	log "client: $(grep '^ktls ' "$WORK/client.out")"
+	log "server: $(grep '^ktls ' "$WORK/server.out")"
+	expect "OpenSSL turned kTLS on (client)" "send 1 recv 1" "$(grep -o 'send [01] recv [01]' "$WORK/client.out")"
+	expect "OpenSSL turned kTLS on (server)" "send 1 recv 1" "$(grep -o 'send [01] recv [01]' "$WORK/server.out")"
+	[ -z "$WHY" ] || return 1
+	read -r _ _ _ _ _ _ C_EP _ S_EP <<<"$(grep '^ktls ' "$WORK/client.out")"
+	wait_lines "$WORK/run.out" '^install ' 4 "$DPID" ||
+		{ WHY="the daemon did not install 4 directions: $(tr '\n' '|' < "$WORK/run.out")"; return 1; }
+	# sender's and receiver's view of each direction
+	for pair in "$C_EP $S_EP" "$S_EP $C_EP"; do
+		line=$(grep -F "install tx $pair seq " "$WORK/run.out")
+		read -r _ _ _ _ _ a _ b _ <<<"$line"
+		line=$(grep -F "install rx $pair seq " "$WORK/run.out")
+		read -r _ _ _ _ _ s_seq _ s_sn _ <<<"$line"
+		expect "tx and rx install of $pair (seq rec_sn)" "$a $b" "$s_seq $s_sn"
+		grep -F "install tx $pair seq " "$WORK/run.out" | grep -q 'tls 1.2 aes-gcm-128 dev vA\|tls 1.2 aes-gcm-128 dev vB' ||
+			WHY="${WHY:+$WHY; }install of $pair is not tls 1.2 aes-gcm-128"
+	done
+	read -r _ _ _ _ _ c_seq _ c_sn _ <<<"$(grep -F "install rx $C_EP $S_EP seq " "$WORK/run.out")"
+	before=$("$TLSHIM" stats -j)
+	touch "$WORK/go"
+	wait_pid "$CPID" || { WHY="client failed: $(tr '\n' ' ' < "$WORK/client.err")"; return 1; }
+	wait_pid "$SPID" || { WHY="server failed: $(tr '\n' ' ' < "$WORK/server.err")"; return 1; }
+	expect "server" "received $((records * size)) bytes" "$(grep '^received ' "$WORK/server.out")"
+	wait_lines "$WORK/run.out" '^remove .*(close)' 4 "$DPID" ||
+		{ WHY="no removal on close: $(tr '\n' '|' < "$WORK/run.out")"; return 1; }
+	after=$("$TLSHIM" stats -j)
+	local passed old lost dec
+	passed=$(( $(json_int "$after" rx_tls_passed_packets) - $(json_int "$before" rx_tls_passed_packets) ))
+	old=$(( $(json_int "$after" rx_tls_old_packets) - $(json_int "$before" rx_tls_old_packets) ))
+	lost=$(( $(json_int "$after" rx_tls_lost_sync) - $(json_int "$before" rx_tls_lost_sync) ))
+	dec=$(( $(json_int "$after" rx_tls_decrypted_bytes) - $(json_int "$before" rx_tls_decrypted_bytes) ))
+	log "device: $dec bytes decrypted, $passed passed ($old retransmissions), lost sync $lost"
+	expect "rx_tls_passed_packets that are not retransmissions" 0 $((passed - old))
+	expect rx_tls_lost_sync 0 "$lost"
+	# data records, then close_notify (2 bytes of alert) in both directions
+	[ "$dec" -ge $(( records * stride + 2 * (2 + stride - size) )) ] ||
+		WHY="${WHY:+$WHY; }only $dec bytes decrypted"
+	got=$(rec_log_of rx "$(port_of "$C_EP")" 4443)
+	want=$(for ((k = 0; k < records; k++)); do echo "$(( (c_seq + k * stride) % 4294967296 )) $((c_sn + k)) $stride"; done
+	       echo "$(( (c_seq + records * stride) % 4294967296 )) $((c_sn + records)) $((2 + stride - size))")
+	if [ "$got" != "$want" ]; then
+		WHY="${WHY:+$WHY; }record log from the install point: $(diff <(echo "$want") <(echo "$got") | grep '^[<>]' | head -n 4 | tr '\n' ' ')"
+	else
+		log "record log: $records data records and the close_notify alert, numbers $c_sn.., chained by length"
+	fi
+	stop_daemon || return 1
+	[ -z "$WHY" ]
+}
+
 run_test() {
 	local name=$1 rc t0=$SECONDS
 	shift
@@ -553,4 +631,5 @@ run_test not-offloaded test_not_offloaded
 run_test device-full test_device_full
 run_test oracle-under-loss test_oracle_loss
 run_test resync-confirmed test_resync
+run_test openssl-ktls test_openssl
 exit $FAILED
