@@ -529,8 +529,8 @@ test_resync() {
 # OpenSSL's own kTLS: nothing here knows the seqs in advance, so the
 # installs must agree pairwise (the sender's write_seq is the receiver's
 # copied_seq at the same record number) and the record log must hold, from
-# the receiver's install point on, exactly the N data records and the
-# close_notify alert, chained by their lengths.
+# the receiver's install point on, exactly the Finished message, the N data
+# records and the close_notify alert, chained by their lengths.
 test_openssl() {
 	local records=20 size=3000 stride line a b c_seq c_sn s_seq s_sn got want k
 	stride=$((size + $(overhead 1.2 aes-gcm-128)))
@@ -590,12 +590,18 @@ test_openssl() {
 	[ "$dec" -ge $(( records * stride + 2 * (2 + stride - size) )) ] ||
 		WHY="${WHY:+$WHY; }only $dec bytes decrypted"
 	got=$(rec_log_of rx "$(port_of "$C_EP")" 4443)
-	want=$(for ((k = 0; k < records; k++)); do echo "$(( (c_seq + k * stride) % 4294967296 )) $((c_sn + k)) $stride"; done
-	       echo "$(( (c_seq + records * stride) % 4294967296 )) $((c_sn + records)) $((2 + stride - size))")
+	# OpenSSL turns kTLS on at ChangeCipherSpec: the first kTLS record is
+	# the Finished message (16 bytes: 45 on the wire), then the data.
+	local fin=$((16 + stride - size))
+	want=$(echo "$c_seq $c_sn $fin"
+	       for ((k = 0; k < records; k++)); do
+		       echo "$(( (c_seq + fin + k * stride) % 4294967296 )) $((c_sn + 1 + k)) $stride"
+	       done
+	       echo "$(( (c_seq + fin + records * stride) % 4294967296 )) $((c_sn + 1 + records)) $((2 + stride - size))")
 	if [ "$got" != "$want" ]; then
 		WHY="${WHY:+$WHY; }record log from the install point: $(diff <(echo "$want") <(echo "$got") | grep '^[<>]' | head -n 4 | tr '\n' ' ')"
 	else
-		log "record log: $records data records and the close_notify alert, numbers $c_sn.., chained by length"
+		log "record log: Finished, $records data records and the close_notify alert, numbers $c_sn.., chained by length"
 	fi
 	stop_daemon || return 1
 	[ -z "$WHY" ]
