@@ -583,12 +583,16 @@ test_openssl() {
 	old=$(( $(json_int "$after" rx_tls_old_packets) - $(json_int "$before" rx_tls_old_packets) ))
 	lost=$(( $(json_int "$after" rx_tls_lost_sync) - $(json_int "$before" rx_tls_lost_sync) ))
 	dec=$(( $(json_int "$after" rx_tls_decrypted_bytes) - $(json_int "$before" rx_tls_decrypted_bytes) ))
-	log "device: $dec bytes decrypted, $passed passed ($old retransmissions), lost sync $lost"
-	expect "rx_tls_passed_packets that are not retransmissions" 0 $((passed - old))
-	expect rx_tls_lost_sync 0 "$lost"
-	# data records, then close_notify (2 bytes of alert) in both directions
-	[ "$dec" -ge $(( records * stride + 2 * (2 + stride - size) )) ] ||
-		WHY="${WHY:+$WHY; }only $dec bytes decrypted"
+	local resynced
+	resynced=$(( $(json_int "$after" rx_tls_resync_res_ok) - $(json_int "$before" rx_tls_resync_res_ok) ))
+	log "device: $dec bytes decrypted, $passed passed ($old retransmissions), lost sync $lost, resynced $resynced"
+	# Not asserted here: unlike the kernel's synchronous tls_dev_add, the
+	# install lands a little after OpenSSL's setsockopt, and the peer's
+	# Finished is often already queued then (as bytes queued before offload
+	# are on a real NIC): the device starts out of sync and how soon it
+	# recovers is the resync policy's business (resync-confirmed tests it
+	# on a deterministic setup).  The install points and the kernel's
+	# record log are exact and asserted.
 	got=$(rec_log_of rx "$(port_of "$C_EP")" 4443)
 	# OpenSSL turns kTLS on at ChangeCipherSpec: the first kTLS record is
 	# the Finished message (16 bytes: 45 on the wire), then the data.
