@@ -111,8 +111,9 @@ struct tlshim_stream {
 	__u8 hdr_part[4];	/* header bytes seen while rec_offset < 5 (split header) */
 	enum tlshim_sync sync;
 	enum tlshim_loss lost_reason;
-	__u8 rec_ok;		/* the current record can be decrypted: its start was
-				 * parsed in sync (or confirmed) and no byte of it lost */
+	__u8 rec_ok;		/* the device parsed the current record's start and
+				 * lost none of its bytes: once in sync (or confirmed)
+				 * the record can be decrypted */
 	enum tlshim_resync_policy policy;
 	__u32 lost_at_seq;	/* where the stream was lost: expected_seq before a
 				 * gap, or the first byte of a rejected header */
