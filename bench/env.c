@@ -116,12 +116,13 @@ int env_anchor_xdp(struct bench_env *e)
 	for (int i = 0; i < n; i += 2) {
 		char a[16], b[16];
 		const char *add[] = { "ip", "link", "add", a, "type", "veth", "peer", "name", b, NULL };
-		const char *up_a[] = { "ip", "link", "set", a, "up", NULL };
-		const char *up_b[] = { "ip", "link", "set", b, "up", NULL };
 
 		snprintf(a, sizeof(a), "anchor%d", i);
 		snprintf(b, sizeof(b), "anchor%d", i + 1);
-		if (ip(add) || ip(up_a) || ip(up_b))
+		/* Left down: no packet ever reaches the anchored programs (an
+		 * IPv6 router solicitation through the rotating driver would
+		 * skip a segment of its rotation). */
+		if (ip(add))
 			break;
 		for (int j = i; j < i + 2 && j < n; j++)
 			if (!bpf_xdp_attach(if_nametoindex(j == i ? a : b), progs[j],
