@@ -83,7 +83,7 @@ static void header(void)
 	printf("tlshim bench: kernel %s, %ld CPUs, load average %.2f at start\n", u.release,
 	       sysconf(_SC_NPROCESSORS_ONLN), load[0]);
 	printf("All figures are medians; spread is min..max over the repetitions.  The machine is\n"
-	       "shared: only ratios within this run count.  Method: bench/README section in README.md.\n");
+	       "shared: only ratios within this run count.  Method: README.md, section Performance.\n");
 }
 
 int main(int argc, char **argv)
