@@ -70,3 +70,19 @@ bench: deps
 
 clean:
 	rm -rf $(BUILD) tlshim
+
+# make bench: the harness in bench/ (never run by make check).  Its BPF
+# objects are built like the device's and load beside it, sharing its maps.
+BENCH_BPF_OBJS := $(patsubst bench/%.bpf.c,$(BUILD)/bench_%.bpf.o,$(wildcard bench/*.bpf.c))
+BENCH_SKELS    := $(BENCH_BPF_OBJS:.bpf.o=.skel.h)
+BENCH_SRCS     := $(filter-out %.bpf.c,$(wildcard bench/*.c))
+all: $(BUILD)/bench
+
+$(BUILD)/bench_%.bpf.o: bench/%.bpf.c bench/bench.h $(BPF_SRCS) | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -Ibench -c $< -o $@
+
+$(BUILD)/bench_%.skel.h: $(BUILD)/bench_%.bpf.o
+	$(BPFTOOL) gen skeleton $< name bench_$*_bpf > $@
+
+$(BUILD)/bench: $(BENCH_SRCS) $(wildcard bench/*.h) $(BENCH_SKELS) $(USER_LIB) $(USER_HDRS)
+	$(CC) $(CFLAGS) -Ibench $(BENCH_SRCS) $(USER_LIB) -o $@ $(LDLIBS) -lm

@@ -7,6 +7,8 @@
  *   tlssend server --listen ADDR:PORT [--count-file F] [--timeout SEC]
  *   tlssend client --connect ADDR:PORT --records N --record-size S
  *                  [--write-size W] [--wait-file F] [--timeout SEC]
+ *   tlssend client --connect ADDR:PORT --duration SEC --record-size S ...
+ * --rusage (either side) ends the output with the process's CPU time.
  *
  * The client prints, right after connecting and before sending anything,
  *   local ADDR:PORT remote ADDR:PORT write_seq N
@@ -33,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -61,9 +64,9 @@ static const char *prog = "tlssend";
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: %s server --listen ADDR:PORT [--count-file F] [--timeout SEC]\n"
-		"       %s client --connect ADDR:PORT --records N --record-size S\n"
-		"                 [--write-size W] [--wait-file F] [--timeout SEC] [--truth]\n"
+		"Usage: %s server --listen ADDR:PORT [--count-file F] [--timeout SEC] [--rusage]\n"
+		"       %s client --connect ADDR:PORT (--records N | --duration SEC) --record-size S\n"
+		"                 [--write-size W] [--wait-file F] [--timeout SEC] [--rusage] [--truth]\n"
 		"\n"
 		"A TCP peer that speaks TLS record framing (type 23, version 0x0303),\n"
 		"no crypto.  IPv6 addresses as [addr]:port.\n"
@@ -81,9 +84,21 @@ static void usage(FILE *out)
 		"  --truth: before sending, publish every record's start seq and number\n"
 		"  to the device's record log (tlshim_rec_log under TLSHIM_PIN_DIR or\n"
 		"  /sys/fs/bpf/tc/globals), as a TLS endpoint would for the resync oracle.\n"
+		"  --duration SEC instead of --records: send whole records for SEC seconds\n"
+		"  (a bulk sender for benchmarks), then print 'elapsed SECONDS'.\n"
 		"--timeout SEC bounds every wait (accept, connect, wait file, EOF); default %d.\n"
+		"--rusage: last line 'rusage user SECONDS sys SECONDS' (this process's CPU).\n"
 		"Exit status: 0 ok, 1 failure, 2 bad arguments.\n",
 		prog, prog, CLIENT_MIN_RECORD, CLIENT_MAX_RECORD, DEFAULT_TIMEOUT_S);
+}
+
+static void print_rusage(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	printf("rusage user %.6f sys %.6f\n", ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2))) bad_arg(const char *fmt, ...)
@@ -294,9 +309,11 @@ static int run_server(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "count-file", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "rusage", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
+	bool rusage = false;
 	struct sockaddr_storage addr, bound;
 	socklen_t addr_len = 0, blen = sizeof(bound);
 	const char *listen_arg = NULL, *count_file = NULL;
@@ -312,6 +329,7 @@ static int run_server(int argc, char **argv)
 		switch (c) {
 		case 'l': listen_arg = optarg; break;
 		case 'c': count_file = optarg; break;
+		case 'r': rusage = true; break;
 		case 't': timeout_s = parse_u64("--timeout", optarg, 1, 86400); break;
 		case 'h': usage(stdout); return 0;
 		case ':': bad_arg("%s needs a value", argv[optind - 1]);
@@ -369,6 +387,8 @@ static int run_server(int argc, char **argv)
 	snprintf(line, sizeof(line), "received %llu bytes %llu records\n",
 		 (unsigned long long)parser.bytes, (unsigned long long)parser.records);
 	fputs(line, stdout);
+	if (rusage)
+		print_rusage();
 	fflush(stdout);
 	if (count_file)
 		write_count_file(count_file, line);
@@ -512,11 +532,16 @@ static int run_client(int argc, char **argv)
 		{ "wait-file", required_argument, NULL, 'f' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "truth", no_argument, NULL, 'T' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "rusage", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	const char *connect_arg = NULL, *wait_file = NULL;
 	bool truth = false;
+	unsigned int duration_s = 0;
+	bool rusage = false;
+	double started = 0;
 	uint64_t records = 0, total, off;
 	uint32_t body = 0, write_size = 0, write_seq;
 	bool have_records = false, have_size = false;
@@ -545,6 +570,8 @@ static int run_client(int argc, char **argv)
 		case 'f': wait_file = optarg; break;
 		case 't': timeout_s = parse_u64("--timeout", optarg, 1, 86400); break;
 		case 'T': truth = true; break;
+		case 'd': duration_s = parse_u64("--duration", optarg, 1, 3600); break;
+		case 'r': rusage = true; break;
 		case 'h': usage(stdout); return 0;
 		case ':': bad_arg("%s needs a value", argv[optind - 1]);
 		default: bad_arg("client: unknown argument '%s'", argv[optind - 1]);
@@ -555,8 +582,10 @@ static int run_client(int argc, char **argv)
 	if (!connect_arg)
 		bad_arg("client: --connect ADDR:PORT is required");
 	parse_endpoint("--connect", connect_arg, &addr, &addr_len);
-	if (!have_records)
-		bad_arg("client: --records N is required");
+	if (have_records && duration_s)
+		bad_arg("client: --records and --duration exclude each other");
+	if (!have_records && !duration_s)
+		bad_arg("client: --records N or --duration SEC is required");
 	if (!have_size)
 		bad_arg("client: --record-size S is required");
 	if (!write_size)
@@ -585,11 +614,28 @@ static int run_client(int argc, char **argv)
 	if (wait_file)
 		wait_for_file(wait_file, now_s() + timeout_s);
 
-	buf = malloc(write_size);
-	if (!buf)
-		die("out of memory");
-	total = records * (TLS_HEADER_SIZE + body);
-	for (off = 0; off < total;) {
+	if (duration_s) {
+		/* Bulk mode: the same whole records over and over, generated once,
+		 * so the sender's CPU goes to the socket, not to making bytes. */
+		uint32_t per = TLS_HEADER_SIZE + body, n = write_size / per ? write_size / per : 1;
+		double end;
+
+		buf = malloc((size_t)n * per);
+		if (!buf)
+			die("out of memory");
+		for (uint32_t i = 0; i < n * per; i++)
+			buf[i] = stream_byte(i, body);
+		started = now_s();
+		end = started + duration_s;
+		for (total = 0, records = 0; now_s() < end; total += (uint64_t)n * per, records += n)
+			write_all(fd, buf, (size_t)n * per, timeout_s, total);
+	} else {
+		buf = malloc(write_size);
+		if (!buf)
+			die("out of memory");
+		total = records * (TLS_HEADER_SIZE + body);
+	}
+	for (off = duration_s ? total : 0; off < total;) {
 		uint32_t n = total - off < write_size ? total - off : write_size;
 
 		for (uint32_t i = 0; i < n; i++)
@@ -618,6 +664,10 @@ static int run_client(int argc, char **argv)
 	close(fd);
 	printf("sent %llu bytes %llu records\n", (unsigned long long)total,
 	       (unsigned long long)records);
+	if (duration_s)
+		printf("elapsed %.6f\n", now_s() - started);
+	if (rusage)
+		print_rusage();
 	return 0;
 }
 
