@@ -18,22 +18,16 @@
 #include "parse.h"
 #include "record.h"
 #include "stream.h"
+#include "tx.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 DEFINE_REC_WALK_STEP(rx_walk_step, bpf_xdp_load_bytes)
-DEFINE_REC_WALK_STEP(tx_walk_step, bpf_skb_load_bytes)
 
 static __noinline int rx_attempt(struct xdp_md *ctx, struct tlshim_conn *conn,
 				 const struct tlshim_pkt *pkt, struct seg_result *res)
 {
 	return stream_attempt(ctx, conn, pkt, res, rx_walk_step);
-}
-
-static __noinline int tx_attempt(struct __sk_buff *skb, struct tlshim_conn *conn,
-				 const struct tlshim_pkt *pkt, struct seg_result *res)
-{
-	return stream_attempt(skb, conn, pkt, res, tx_walk_step);
 }
 
 static __always_inline void rx_count(const struct seg_result *res)
@@ -95,6 +89,7 @@ int tlshim_rx(struct xdp_md *ctx)
 			tlshim_count(rx_tls_unparsed, 1);
 		return XDP_PASS;
 	}
+	tx_ack_seen(&pkt);	/* the peer's ACKs free the TX record log */
 	pkt.flow.dir = TLSHIM_DIR_RX;
 	conn = bpf_map_lookup_elem(&tlshim_conns, &pkt.flow);
 	if (!conn)
@@ -141,31 +136,10 @@ int tlshim_tx(struct __sk_buff *skb)
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	struct tlshim_pkt pkt = {};
-	struct seg_result res = {};
-	struct tlshim_counters *c;
-	struct tlshim_conn *conn;
-	int i;
 
+	/* skb->len covers a whole GSO super-packet (up to 64 KiB), most of it
+	 * beyond the linear data: the walk reads it with bpf_skb_load_bytes. */
 	if (tlshim_parse(data, data_end, skb->len, &pkt) != TLSHIM_PARSE_TCP)
 		return TC_ACT_OK;
-	pkt.flow.dir = TLSHIM_DIR_TX;
-	conn = bpf_map_lookup_elem(&tlshim_conns, &pkt.flow);
-	if (!conn)
-		return TC_ACT_OK;
-
-	for (i = 0; i < TLSHIM_COMMIT_ATTEMPTS; i++)
-		if (tx_attempt(skb, conn, &pkt, &res) == ATTEMPT_DONE)
-			break;
-	c = tlshim_counters();
-	if (!c || i == TLSHIM_COMMIT_ATTEMPTS)
-		return TC_ACT_OK;
-	/* In-order TX is "encrypted"; any other data segment is out of order
-	 * (the TX issue models what the driver does with it). */
-	if (res.verdict == TLSHIM_VERDICT_DECRYPTED) {
-		c->tx_tls_encrypted_packets++;
-		c->tx_tls_encrypted_bytes += res.bytes;
-	} else if (res.reason != TLSHIM_PASS_NO_PAYLOAD) {
-		c->tx_tls_ooo++;
-	}
-	return TC_ACT_OK;
+	return tx_segment(skb, &pkt);
 }
