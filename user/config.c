@@ -11,13 +11,22 @@ static void config_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: tlshim config [show] [-j|--json]\n"
-		"       tlshim config set [mark MASK] [max-conns N]\n"
+		"       tlshim config set [mark MASK] [max-conns N] [record-log N]\n"
+		"                         [enforce-drops on|off]\n"
 		"\n"
 		"mark       skb->mark bits the tc ingress program sets on decrypted\n"
 		"           segments (the stand-in for skb->decrypted); default 0x%x\n"
 		"max-conns  device capacity, 1..%u; default %u.  Installs beyond it are\n"
-		"           refused and the connection stays in software.\n",
-		TLSHIM_DEFAULT_MARK, TLSHIM_MAX_CONNS, TLSHIM_DEFAULT_CAPACITY);
+		"           refused and the connection stays in software.\n"
+		"record-log TX record log capacity per connection, 1..%u; default %u.\n"
+		"           When it is full the oldest unacknowledged record is evicted;\n"
+		"           a retransmission into an evicted record counts as\n"
+		"           tx_tls_drop_no_sync_data (the driver has no record to replay).\n"
+		"enforce-drops  on: every TX segment a NIC would drop is dropped for real\n"
+		"           (tc returns TC_ACT_SHOT), for all connections; off (default):\n"
+		"           only counted, except for connections added with --enforce-drops.\n",
+		TLSHIM_DEFAULT_MARK, TLSHIM_MAX_CONNS, TLSHIM_DEFAULT_CAPACITY,
+		TLSHIM_TX_LOG_MAX, TLSHIM_TX_LOG_DEFAULT);
 }
 
 static int config_show(int argc, char **argv)
@@ -26,17 +35,22 @@ static int config_show(int argc, char **argv)
 	struct tlshim_config raw, cfg;
 	struct device_maps m;
 	const char *pos[1];
+	bool enforce;
 
 	parse_opts(argc, argv, opts, pos, 0, "config show");
 	device_maps_open(&m);
 	if (read_config(&m, &raw))
 		fail(EXIT_FAIL, "cannot read tlshim_config: %s", strerror(errno));
 	effective_config(&raw, &cfg);
+	enforce = cfg.flags & TLSHIM_CFG_ENFORCE_DROPS;
 	if (opt_get(opts, "json")->seen)
-		printf("{\"mark\":%u,\"max_conns\":%u,\"initialized\":%s}\n",
-		       cfg.decrypted_mark, cfg.max_conns, raw.initialized ? "true" : "false");
+		printf("{\"mark\":%u,\"max_conns\":%u,\"record_log\":%u,\"enforce_drops\":%s,"
+		       "\"initialized\":%s}\n", cfg.decrypted_mark, cfg.max_conns,
+		       cfg.tx_record_log, enforce ? "true" : "false",
+		       raw.initialized ? "true" : "false");
 	else
-		printf("mark 0x%08x\nmax-conns %u\n%s", cfg.decrypted_mark, cfg.max_conns,
+		printf("mark 0x%08x\nmax-conns %u\nrecord-log %u\nenforce-drops %s\n%s",
+		       cfg.decrypted_mark, cfg.max_conns, cfg.tx_record_log, enforce ? "on" : "off",
 		       raw.initialized ? "" : "(defaults: never set by the loader)\n");
 	device_maps_close(&m);
 	return EXIT_OK;
@@ -46,13 +60,15 @@ static int config_set(int argc, char **argv)
 {
 	struct tlshim_config raw, cfg;
 	struct device_maps m;
-	uint64_t mark = 0, max_conns = 0;
-	bool set_mark = false, set_max = false;
+	uint64_t mark = 0, max_conns = 0, record_log = 0;
+	bool set_mark = false, set_max = false, set_log = false, set_enforce = false;
+	bool enforce = false;
 	__u32 zero = 0;
 	int lock;
 
 	if (argc == 0)
-		usage_error("arguments", "nothing to set (use mark MASK and/or max-conns N)");
+		usage_error("arguments", "nothing to set (use mark MASK, max-conns N, record-log N, "
+			    "enforce-drops on|off)");
 	for (int i = 0; i < argc; i += 2) {
 		const char *name = argv[i], *value = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -66,8 +82,19 @@ static int config_set(int argc, char **argv)
 				usage_error("max-conns", "'%s' (1..%u)", value ? value : "",
 					    TLSHIM_MAX_CONNS);
 			set_max = true;
+		} else if (!strcmp(name, "record-log")) {
+			if (!value || !parse_u64(value, TLSHIM_TX_LOG_MAX, &record_log) || !record_log)
+				usage_error("record-log", "'%s' (records per TX connection, 1..%u)",
+					    value ? value : "", TLSHIM_TX_LOG_MAX);
+			set_log = true;
+		} else if (!strcmp(name, "enforce-drops")) {
+			if (!value || (strcmp(value, "on") && strcmp(value, "off")))
+				usage_error("enforce-drops", "'%s' (use on or off)", value ? value : "");
+			enforce = !strcmp(value, "on");
+			set_enforce = true;
 		} else {
-			usage_error("setting", "unknown '%s' (use mark or max-conns)", name);
+			usage_error("setting", "unknown '%s' (use mark, max-conns, record-log or "
+				    "enforce-drops)", name);
 		}
 	}
 	device_maps_open(&m);
@@ -80,6 +107,11 @@ static int config_set(int argc, char **argv)
 		cfg.decrypted_mark = mark;
 	if (set_max)
 		cfg.max_conns = max_conns;
+	if (set_log)
+		cfg.tx_record_log = record_log;
+	if (set_enforce)
+		cfg.flags = enforce ? cfg.flags | TLSHIM_CFG_ENFORCE_DROPS :
+				      cfg.flags & ~TLSHIM_CFG_ENFORCE_DROPS;
 	if (bpf_map_update_elem(m.config, &zero, &cfg, BPF_ANY))
 		fail(EXIT_FAIL, "cannot write tlshim_config: %s", strerror(errno));
 	control_unlock(lock);

@@ -42,11 +42,13 @@ void device_maps_open(struct device_maps *m)
 	m->config = open_pinned("tlshim_config", true);
 	m->stats = open_pinned("tlshim_stats", true);
 	m->device = open_pinned("tlshim_device", true);
+	m->tx_conns = open_pinned("tlshim_tx_conns", true);
 }
 
 void device_maps_close(struct device_maps *m)
 {
-	int *fds[] = { &m->conns, &m->keys, &m->sw_conns, &m->config, &m->stats, &m->device };
+	int *fds[] = { &m->conns, &m->keys, &m->sw_conns, &m->config, &m->stats, &m->device,
+		       &m->tx_conns };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -100,6 +102,8 @@ void effective_config(const struct tlshim_config *raw, struct tlshim_config *cfg
 		cfg->decrypted_mark = TLSHIM_DEFAULT_MARK;
 		cfg->max_conns = TLSHIM_DEFAULT_CAPACITY;
 	}
+	if (!raw->tx_record_log || raw->tx_record_log > TLSHIM_TX_LOG_MAX)
+		cfg->tx_record_log = TLSHIM_TX_LOG_DEFAULT;	/* what the device uses */
 }
 
 int read_device(const struct device_maps *m, struct tlshim_device *dev)
