@@ -27,6 +27,7 @@ int main(int argc, char **argv)
 		{ mark_tests, n_mark_tests },
 		{ concurrency_tests, n_concurrency_tests },
 		{ tx_tests, n_tx_tests },
+		{ tx_gso_tests, n_tx_gso_tests },
 	};
 	char err[256];
 	int failed = 0;

@@ -74,12 +74,8 @@ void tx_segment_step(struct test *t, struct tx_world *w, size_t from, size_t to,
 		     const struct tx_step *step, uint32_t gso_segs)
 {
 	static uint8_t frame[TX_FRAME_CAP];
-	const struct tls_stream *s = w->c.s;
-	struct tlshim_tx_stats *st = &w->stats;
 	size_t len = tx_frame(frame, sizeof(frame), &w->c, from, to);
 	struct tx_run r = dut_tx_run(frame, len, gso_segs, gso_segs ? 1448 : 0);
-	bool encrypts = step->verdict == TLSHIM_TX_ENCRYPTED || step->verdict == TLSHIM_TX_RESYNC;
-	bool walks = !step->shot && to > w->sent_off;
 
 	test_context(t, "segment %zu..%zu (seq %u)", from, to, w->c.seq0 + (uint32_t)from);
 	if (r.err) {
@@ -88,7 +84,18 @@ void tx_segment_step(struct test *t, struct tx_world *w, size_t from, size_t to,
 	}
 	EXPECT_EQ(t, step->shot ? TC_ACT_SHOT : TC_ACT_OK, r.retval);
 	EXPECT_TRUE(t, r.packet_unchanged);
+	tx_world_segment(t, w, from, to, step);
+}
 
+void tx_world_segment(struct test *t, struct tx_world *w, size_t from, size_t to,
+		      const struct tx_step *step)
+{
+	const struct tls_stream *s = w->c.s;
+	struct tlshim_tx_stats *st = &w->stats;
+	bool encrypts = step->verdict == TLSHIM_TX_ENCRYPTED || step->verdict == TLSHIM_TX_RESYNC;
+	bool walks = !step->shot && to > w->sent_off;
+
+	test_context(t, "segment %zu..%zu (seq %u)", from, to, w->c.seq0 + (uint32_t)from);
 	if (encrypts) {
 		st->encrypted_packets++;
 		st->encrypted_bytes += to - from;

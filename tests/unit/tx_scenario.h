@@ -69,6 +69,10 @@ bool tx_world_install(struct test *t, struct tx_world *w, const struct tx_conn *
  * implies, expected and sent offsets, records now complete.  Then tx_check. */
 void tx_segment_step(struct test *t, struct tx_world *w, size_t from, size_t to,
 		     const struct tx_step *step, uint32_t gso_segs);
+/* The world after the device ran stream bytes [from, to) as one segment
+ * and did step (for tests that send the segment some other way). */
+void tx_world_segment(struct test *t, struct tx_world *w, size_t from, size_t to,
+		      const struct tx_step *step);
 /* The peer ACKs TCP seq ack (its pure ACK goes through tlshim_rx, the
  * receive side); the test says what the device should make of it: the
  * acked_seq after it (an ACK that changes it counts), the oldest record
