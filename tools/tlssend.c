@@ -6,7 +6,7 @@
  *
  *   tlssend server --listen ADDR:PORT [--count-file F] [--timeout SEC]
  *   tlssend client --connect ADDR:PORT --records N --record-size S
- *                  [--write-size W] [--wait-file F] [--timeout SEC]
+ *                  [--write-size W] [--wait-file F] [--timeout SEC] [--tcp-info]
  *
  * The client prints, right after connecting and before sending anything,
  *   local ADDR:PORT remote ADDR:PORT write_seq N
@@ -14,6 +14,14 @@
  * from the kernel (TCP_REPAIR), so a test can install the connection in the
  * device at exactly that sequence number.  IPv6 addresses are written
  * [addr]:port, the way `tlshim conn` names connections.
+ *
+ * With --tcp-info the client waits, once everything is written, until the
+ * peer has ACKed every byte, and prints (before its FIN, so no FIN
+ * retransmission is in them) what the socket's TCP_INFO counted since the
+ * connection was set up:
+ *   tcp_info total_retrans N bytes_retrans N data_segs_out N bytes_sent N
+ * total_retrans and data_segs_out count MSS-sized segments (a GSO packet
+ * counts as several), bytes_* count payload bytes.
  *
  * Exit status: 0 success, 1 runtime failure (including a broken record stream
  * on the server), 2 bad command line (one line naming the argument).
@@ -24,15 +32,18 @@
 #include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>		/* glibc's struct tcp_info stops at tcpi_total_retrans */
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -62,7 +73,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: %s server --listen ADDR:PORT [--count-file F] [--timeout SEC]\n"
 		"       %s client --connect ADDR:PORT --records N --record-size S\n"
-		"                 [--write-size W] [--wait-file F] [--timeout SEC]\n"
+		"                 [--write-size W] [--wait-file F] [--timeout SEC] [--tcp-info]\n"
 		"\n"
 		"A TCP peer that speaks TLS record framing (type 23, version 0x0303),\n"
 		"no crypto.  IPv6 addresses as [addr]:port.\n"
@@ -76,7 +87,9 @@ static void usage(FILE *out)
 		"  wait for --wait-file F to exist if given, send N records of S bytes\n"
 		"  after the 5-byte header (S in %d..%d) in writes of W bytes (default\n"
 		"  5+S), shut down, wait for the server to close, print\n"
-		"  'sent BYTES bytes RECORDS records'.\n"
+		"  'sent BYTES bytes RECORDS records'.  --tcp-info: before shutting down,\n"
+		"  wait until the peer ACKed everything and print 'tcp_info total_retrans N\n"
+		"  bytes_retrans N data_segs_out N bytes_sent N' (TCP_INFO since connect).\n"
 		"--timeout SEC bounds every wait (accept, connect, wait file, EOF); default %d.\n"
 		"Exit status: 0 ok, 1 failure, 2 bad arguments.\n",
 		prog, prog, CLIENT_MIN_RECORD, CLIENT_MAX_RECORD, DEFAULT_TIMEOUT_S);
@@ -400,6 +413,42 @@ static uint32_t read_write_seq(int fd)
 	return seq;
 }
 
+struct tcp_counts {
+	uint64_t total_retrans, bytes_retrans, data_segs_out, bytes_sent;
+};
+
+static void read_tcp_counts(int fd, struct tcp_counts *c)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		die("TCP_INFO: %s", strerror(errno));
+	if (len < offsetof(struct tcp_info, tcpi_bytes_retrans) + sizeof(ti.tcpi_bytes_retrans))
+		die("TCP_INFO has no tcpi_bytes_retrans (%u bytes): kernel older than 4.19", len);
+	c->total_retrans = ti.tcpi_total_retrans;
+	c->bytes_retrans = ti.tcpi_bytes_retrans;
+	c->data_segs_out = ti.tcpi_data_segs_out;
+	c->bytes_sent = ti.tcpi_bytes_sent;
+}
+
+/* Until write_seq == snd_una: every byte written was ACKed. */
+static void wait_all_acked(int fd, double deadline)
+{
+	int unacked;
+
+	for (;;) {
+		if (ioctl(fd, SIOCOUTQ, &unacked))
+			die("SIOCOUTQ: %s", strerror(errno));
+		if (unacked == 0)
+			return;
+		if (now_s() >= deadline)
+			die("timed out with %d bytes not ACKed by the peer", unacked);
+		usleep(1000);
+	}
+}
+
 static void wait_for_file(const char *path, double deadline)
 {
 	struct stat st;
@@ -458,10 +507,13 @@ static int run_client(int argc, char **argv)
 		{ "write-size", required_argument, NULL, 'w' },
 		{ "wait-file", required_argument, NULL, 'f' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "tcp-info", no_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	const char *connect_arg = NULL, *wait_file = NULL;
+	struct tcp_counts at_start, at_end;
+	bool tcp_info = false;
 	uint64_t records = 0, total, off;
 	uint32_t body = 0, write_size = 0, write_seq;
 	bool have_records = false, have_size = false;
@@ -489,6 +541,7 @@ static int run_client(int argc, char **argv)
 		case 'w': write_size = parse_u64("--write-size", optarg, 1, 16 << 20); break;
 		case 'f': wait_file = optarg; break;
 		case 't': timeout_s = parse_u64("--timeout", optarg, 1, 86400); break;
+		case 'i': tcp_info = true; break;
 		case 'h': usage(stdout); return 0;
 		case ':': bad_arg("%s needs a value", argv[optind - 1]);
 		default: bad_arg("client: unknown argument '%s'", argv[optind - 1]);
@@ -520,6 +573,8 @@ static int run_client(int argc, char **argv)
 		die("getsockname/getpeername: %s", strerror(errno));
 
 	write_seq = read_write_seq(fd);
+	if (tcp_info)
+		read_tcp_counts(fd, &at_start);
 	printf("local %s remote %s write_seq %u\n", fmt_endpoint(&local, lbuf, sizeof(lbuf)),
 	       fmt_endpoint(&peer, pbuf, sizeof(pbuf)), write_seq);
 	fflush(stdout);
@@ -540,6 +595,18 @@ static int run_client(int argc, char **argv)
 		off += n;
 	}
 	free(buf);
+
+	if (tcp_info) {
+		wait_all_acked(fd, now_s() + timeout_s);
+		read_tcp_counts(fd, &at_end);
+		printf("tcp_info total_retrans %llu bytes_retrans %llu data_segs_out %llu "
+		       "bytes_sent %llu\n",
+		       (unsigned long long)(at_end.total_retrans - at_start.total_retrans),
+		       (unsigned long long)(at_end.bytes_retrans - at_start.bytes_retrans),
+		       (unsigned long long)(at_end.data_segs_out - at_start.data_segs_out),
+		       (unsigned long long)(at_end.bytes_sent - at_start.bytes_sent));
+		fflush(stdout);
+	}
 
 	/* Half-close, then wait for the server's EOF: when we exit, the server
 	 * has read every byte. */
