@@ -222,6 +222,10 @@ static __always_inline void tx_commit_stats(struct tlshim_tx_conn *c,
 	s->resync += res->verdict == TLSHIM_TX_RESYNC;
 	s->dump_packets += res->dump_bytes > 0;
 	s->dump_bytes += res->dump_bytes;
+	if (res->verdict == TLSHIM_TX_RESYNC && !res->resent) {
+		s->resync_resume++;
+		s->dump_bytes_resume += res->dump_bytes;
+	}
 	s->skip_no_sync_data += res->verdict == TLSHIM_TX_SKIP;
 	if (res->verdict == TLSHIM_TX_DROP) {
 		s->drop_no_sync_data++;

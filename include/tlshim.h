@@ -330,6 +330,9 @@ struct tlshim_tx_stats {
 	__u64 resync;			/* of those, resolved by a replay (even of 0 bytes) */
 	__u64 dump_packets;		/* replays of at least one byte */
 	__u64 dump_bytes;		/* record bytes replayed */
+	__u64 resync_resume;		/* resyncs of new data after a retransmission
+					 * (mlx5 continued from the retransmission) */
+	__u64 dump_bytes_resume;	/* bytes those replayed */
 	__u64 skip_no_sync_data;	/* pre-offload data sent as is */
 	__u64 drop_no_sync_data;	/* no record state: a NIC drops them */
 	__u64 drop_straddle;		/* of those: straddling the start marker */

@@ -69,6 +69,8 @@ size_t tx_conn_fields(const struct tlshim_tx_conn *c, struct conn_field *f)
 	FIELD("resync", s->resync);
 	FIELD("dump_packets", s->dump_packets);
 	FIELD("dump_bytes", s->dump_bytes);
+	FIELD("resync_resume", s->resync_resume);
+	FIELD("dump_bytes_resume", s->dump_bytes_resume);
 	FIELD("skip_no_sync_data", s->skip_no_sync_data);
 	FIELD("drop_no_sync_data", s->drop_no_sync_data);
 	FIELD("drop_straddle", s->drop_straddle);

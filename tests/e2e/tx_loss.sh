@@ -25,7 +25,8 @@
 #     carries one MSS or more)
 #   1 <= ooo <= 2 * resent packets: a run of back-to-back retransmissions
 #     costs a resync at its start (the rest are at expected_seq) and at most
-#     one more when new data follows (mlx5 continues from the retransmission)
+#     one more when new data follows (mlx5 continues from the retransmission):
+#     resumes <= the other out-of-order segments
 #   dump bytes < resyncs * record size; drops <= resent packets (an ACK
 #     racing a retransmission); total_retrans >= skbs M dropped >= 1
 #
@@ -78,7 +79,7 @@ holds() {	# NAME CONDITION-TEXT EXIT-STATUS
 check_transfer() {
 	local mode=$1 k
 	local -A d
-	for k in encrypted_packets encrypted_bytes ooo resync dump_packets dump_bytes \
+	for k in encrypted_packets encrypted_bytes ooo resync resync_resume dump_packets dump_bytes \
 		 skip_no_sync_data drop_no_sync_data drop_acked drop_evicted dropped \
 		 resent_packets resent_bytes records \
 		 untracked sent_seq acked_seq start_seq log_records marker_live; do
@@ -129,6 +130,9 @@ check_transfer() {
 		"$([ "${d[drop_no_sync_data]}" -le "${d[resent_packets]}" ]; echo $?)"
 	holds "1 <= ooo (${d[ooo]}) <= 2 * resent_packets (${d[resent_packets]})" "mlx5 continuation bound" \
 		"$([ "${d[ooo]}" -ge 1 ] && [ "${d[ooo]}" -le $((2 * d[resent_packets])) ]; echo $?)"
+	holds "resumes (${d[resync_resume]}) <= the other out-of-order segments ($((d[ooo] - d[resync_resume])))" \
+		"new data out of order without a retransmission before it" \
+		"$([ "${d[resync_resume]}" -le $((d[ooo] - d[resync_resume])) ]; echo $?)"
 	holds "dump_bytes (${d[dump_bytes]}) < resyncs * record size" "a replay longer than a record" \
 		"$([ "${d[dump_bytes]}" -lt $((d[resync] * (BODY + 5) + 1)) ]; echo $?)"
 	[ -z "$WHY" ]

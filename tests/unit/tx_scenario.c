@@ -104,6 +104,10 @@ void tx_world_segment(struct test *t, struct tx_world *w, size_t from, size_t to
 	st->resync += step->verdict == TLSHIM_TX_RESYNC;
 	st->dump_packets += step->dump_bytes > 0;
 	st->dump_bytes += step->dump_bytes;
+	if (step->verdict == TLSHIM_TX_RESYNC && from >= w->sent_off) {
+		st->resync_resume++;
+		st->dump_bytes_resume += step->dump_bytes;
+	}
 	st->skip_no_sync_data += step->verdict == TLSHIM_TX_SKIP;
 	if (step->verdict == TLSHIM_TX_DROP) {
 		st->drop_no_sync_data++;
@@ -180,6 +184,8 @@ static void expect_tx_stats(struct test *t, const struct tlshim_tx_stats *e,
 	EXPECT_STAT(resync);
 	EXPECT_STAT(dump_packets);
 	EXPECT_STAT(dump_bytes);
+	EXPECT_STAT(resync_resume);
+	EXPECT_STAT(dump_bytes_resume);
 	EXPECT_STAT(skip_no_sync_data);
 	EXPECT_STAT(drop_no_sync_data);
 	EXPECT_STAT(drop_straddle);
