@@ -17,9 +17,18 @@
 # The caller sets ROOT and WORK (a private directory) and calls
 #   txn_setup                 namespaces, addresses (both families), tlshim
 #   txn_family 4|6            which addresses the next transfers use
-#   txn_gso on|off            off: one MSS per skb (for connections made after)
+#   txn_gso off|tso|gso       how the sender's skbs look at tc egress and on
+#                             the wire (for connections made after):
+#                               off  one MSS per skb (gso_max_segs 1)
+#                               tso  GSO super-packets, passed whole over the
+#                                    veths (veth has TSO): M drops whole ones
+#                               gso  GSO super-packets at tc egress, cut into
+#                                    MSS packets right after it (TSO off:
+#                                    software GSO): a NIC with TSO, and loss
+#                                    per packet on the wire (needs ethtool)
 #   txn_loss PERCENT          drop this share of data segments in M
-#   txn_transfer RECORDS BODY   one TLS-framed transfer S -> R, the TX
+#   txn_transfer RECORDS BODY [WRITE]  one TLS-framed transfer S -> R
+#                             (writes of WRITE bytes, default one record), the TX
 #                             connection installed at the real write_seq;
 #                             fills TXN_DEV (conn list -j), TXN_TCP
 #                             (tlssend's tcp_info line), TXN_NFT_* counts
@@ -88,12 +97,24 @@ txn_family() {
 	fi
 }
 
-# TCP sizes its skbs by the device's gso_max_segs (read at connect).
+# TCP sizes its skbs by the device's gso_max_segs (read at connect); the
+# device's TSO feature decides whether they are cut before the veth (in
+# validate_xmit_skb, after tc egress) or passed whole.
 txn_gso() {
-	local segs=65535
-	[ "$1" = off ] && segs=1
+	local segs=65535 tso=on
+	case $1 in
+	off) segs=1 ;;
+	gso) tso=off ;;
+	esac
 	txn_in "$TXN_NS_S" ip link set dev vethS gso_max_segs "$segs" ||
-		txn_fail "ip link set dev vethS gso_max_segs $segs failed"
+		txn_fail "ip link set dev vethS gso_max_segs $segs failed" || return 1
+	if command -v ethtool >/dev/null; then
+		txn_in "$TXN_NS_S" ethtool -K vethS tso "$tso" ||
+			txn_fail "ethtool -K vethS tso $tso failed" || return 1
+	elif [ "$tso" = off ]; then
+		txn_fail "ethtool not installed (Debian package ethtool): cannot turn TSO off"
+		return 1
+	fi
 }
 
 txn_setup() {
@@ -208,7 +229,7 @@ txn_wait_pid() {
 }
 
 txn_transfer() {
-	local records=$1 body=$2 spid cpid line ep seq cpu_c=0 cpu_s=1
+	local records=$1 body=$2 write=${3:-$(($2 + 5))} spid cpid line ep seq cpu_c=0 cpu_s=1
 	[ "$(nproc)" -ge 2 ] || cpu_s=0
 	rm -f "$WORK/go" "$WORK"/server.* "$WORK"/client.*
 	TXN_TOTAL=$((records * (body + 5)))
@@ -222,7 +243,7 @@ txn_transfer() {
 	# The sender pinned to one CPU: its segments reach tc egress in order.
 	timeout 120 nsenter --net="/run/netns/$TXN_NS_S" taskset -c "$cpu_c" \
 		"$ROOT/build/tlssend" client --connect "$TXN_LISTEN" --records "$records" \
-		--record-size "$body" --wait-file "$WORK/go" --timeout 60 --tcp-info \
+		--record-size "$body" --write-size "$write" --wait-file "$WORK/go" --timeout 60 --tcp-info \
 		> "$WORK/client.out" 2> "$WORK/client.err" &
 	cpid=$!
 	TXN_PIDS+=("$cpid")
