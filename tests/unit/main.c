@@ -28,6 +28,7 @@ int main(int argc, char **argv)
 		{ concurrency_tests, n_concurrency_tests },
 		{ tx_tests, n_tx_tests },
 		{ tx_gso_tests, n_tx_gso_tests },
+		{ tx_concurrency_tests, n_tx_concurrency_tests },
 	};
 	char err[256];
 	int failed = 0;

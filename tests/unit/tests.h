@@ -21,5 +21,7 @@ extern const struct test_case tx_tests[];
 extern const size_t n_tx_tests;
 extern const struct test_case tx_gso_tests[];
 extern const size_t n_tx_gso_tests;
+extern const struct test_case tx_concurrency_tests[];
+extern const size_t n_tx_concurrency_tests;
 
 #endif /* UNIT_TESTS_H */
