@@ -381,8 +381,12 @@ static __noinline int tx_attempt_noinline(struct __sk_buff *skb, struct tlshim_t
 /*
  * An ACK for a TX flow, seen by the receive side (the peer's packets travel
  * daddr -> saddr of the TX flow): advance acked_seq and free what it covers,
- * as tls_icsk_clean_acked does.  Only ACKs of bytes the device saw leave
- * count (one more for a FIN); anything beyond is not about this stream.
+ * as tls_icsk_clean_acked does, which tcp_ack calls only for an ACK that
+ * moves snd_una.  Only ACKs of bytes the device saw leave count (one more
+ * for a FIN); anything beyond is not about this stream.  The device cannot
+ * know snd_una at install: acked_seq starts at start_seq, as if everything
+ * sent before had been ACKed, so the start marker goes with the first ACK
+ * beyond it.
  */
 static __always_inline void tx_apply_ack(struct tlshim_tx_conn *c, __u32 ack)
 {
@@ -393,14 +397,14 @@ static __always_inline void tx_apply_ack(struct tlshim_tx_conn *c, __u32 ack)
 		return;
 	if (seq_before(sent_end, ack))
 		ack = sent_end;		/* the FIN's seq */
-	/* The kernel frees a record once the ACK reaches its end; the start
-	 * marker ends at start_seq (where acked_seq starts). */
-	if (c->marker_live && !seq_before(ack, c->start_seq))
-		c->marker_live = 0;
 	if (!seq_before(c->acked_seq, ack))
 		return;
 	c->acked_seq = ack;
 	c->stats.acks++;
+	/* The kernel frees a record once the ACK reaches its end; the start
+	 * marker ends at start_seq. */
+	if (c->marker_live && !seq_before(ack, c->start_seq))
+		c->marker_live = 0;
 	if (head == tail || seq_before(ack, c->log[head & TX_LOG_MASK]))
 		return;
 	/* Records before pos end at or before the start of pos, so at or
