@@ -29,19 +29,23 @@
  * else -- retransmissions (a binary search of the log), segments with no
  * new bytes, record body that ends no record, ACKs -- needs no helper and
  * is decided and applied in one critical section.  ACKs do not bump the
- * generation: they only free log entries and free them in order, so a
- * retransmission judged against the log just before an ACK freed its
- * record is the race tls-offload.rst describes, either order a valid one;
- * and the TX commit merges (log_head only moves forward).
+ * generation, so a busy flow's walks are not redone for every ACK: an ACK
+ * only frees log entries, oldest first, and the TX commit merges with it
+ * (log_head only moves forward).  A retransmission judged just before an
+ * ACK freed its record is the race tls-offload.rst describes ("TCP ACK
+ * arriving for the retransmitted data"): either order is a valid one.
  *
  * Where the walk puts the records it finds: straight into the ring beyond
  * log_tail, unlocked.  No reader looks there (readers search
  * [log_head, log_tail) under the lock), a walk writes at most
  * TLSHIM_TX_WALK_MAX_RECORDS = SLOTS - LOG_MAX slots, so it never reaches a
  * live one, and two walks racing over the same bytes write the same starts
- * to the same positions (a TCP seq's bytes never change).  This avoids a
- * per-CPU scratch buffer, which BPF_PROG_TEST_RUN (preemptible) would let
- * two runs on one CPU share.
+ * to the same positions (a TCP seq's bytes never change).  Only a walk
+ * whose snapshot fell more than SLOTS records behind while it ran could
+ * write over a live slot (its commit is refused, the slot stays wrong); tc
+ * egress runs with bottom halves off, a walk takes microseconds.  This
+ * avoids a per-CPU scratch buffer, which BPF_PROG_TEST_RUN (preemptible)
+ * would let two runs on one CPU share.
  */
 #ifndef TLSHIM_TX_H
 #define TLSHIM_TX_H
