@@ -20,11 +20,19 @@ struct rec_walk {
 	void *ctx;		/* struct xdp_md * or struct __sk_buff * */
 	__u32 off;		/* frame offset of the next byte to read */
 	__u32 end;		/* frame offset after the payload */
-	struct tlshim_stream st;	/* working copy, committed by the caller */
+	struct tlshim_stream *st;	/* the caller's working copy */
 	__u16 headers;		/* headers completed in this segment */
+	__u8 in_sync;		/* records opened now are decryptable (rec_ok) */
+	__u8 pad;
 	__u8 bad_header;	/* the kernel's parser would reject a header */
 	__u8 fault;		/* a load helper failed: frame shorter than parsed */
 	__u32 bad_header_seq;	/* TCP seq of the rejected header's first byte */
+	/* The header scan (scan.h) shares ctx/off/end: one struct, because
+	 * the stack of the program and its callbacks is 512 bytes in all. */
+	__u32 scan_from;	/* first frame offset a header may start at */
+	__u32 found_off;	/* the header found */
+	__u8 found;
+	__u8 pad2[3];
 };
 
 /* The kernel checks version and length; the content type check is the
@@ -43,14 +51,15 @@ static __always_inline int tls_header_valid(const struct tlshim_stream *st,
 static __always_inline long rec_open(struct rec_walk *w, __u8 type,
 				     __u16 version, __u16 len)
 {
-	if (!tls_header_valid(&w->st, type, version, len)) {
+	if (!tls_header_valid(w->st, type, version, len)) {
 		w->bad_header = 1;
-		w->bad_header_seq = w->st.rec_start_seq;
+		w->bad_header_seq = w->st->rec_start_seq;
 		return 1;
 	}
-	w->st.rec_len = TLS_HEADER_SIZE + len;
-	w->st.rec_offset = TLS_HEADER_SIZE;
-	*(__u32 *)w->st.hdr_part = 0;
+	w->st->rec_len = TLS_HEADER_SIZE + len;
+	w->st->rec_offset = TLS_HEADER_SIZE;
+	w->st->rec_ok = w->in_sync;
+	*(__u32 *)w->st->hdr_part = 0;
 	w->headers++;
 	return 0;
 }
@@ -68,8 +77,8 @@ static long name(__u32 index, struct rec_walk *w)				\
 										\
 	if (w->off >= w->end)							\
 		return 1;							\
-	if (w->st.rec_offset < TLS_HEADER_SIZE) {				\
-		__u32 have = w->st.rec_offset;					\
+	if (w->st->rec_offset < TLS_HEADER_SIZE) {				\
+		__u32 have = w->st->rec_offset;					\
 		__u8 b[TLS_HEADER_SIZE];					\
 										\
 		if (have == 0 && left >= TLS_HEADER_SIZE) {			\
@@ -87,28 +96,29 @@ static long name(__u32 index, struct rec_walk *w)				\
 		}								\
 		w->off++;							\
 		if (have < 4) {							\
-			__u32 part = bpf_ntohl(*(__u32 *)w->st.hdr_part);	\
+			__u32 part = bpf_ntohl(*(__u32 *)w->st->hdr_part);	\
 										\
 			part |= (__u32)b[0] << (24 - 8 * (have & 3));		\
-			*(__u32 *)w->st.hdr_part = bpf_htonl(part);		\
-			w->st.rec_offset = have + 1;				\
+			*(__u32 *)w->st->hdr_part = bpf_htonl(part);		\
+			w->st->rec_offset = have + 1;				\
 			return 0;						\
 		}								\
-		return rec_open(w, w->st.hdr_part[0],				\
-				(w->st.hdr_part[1] << 8) | w->st.hdr_part[2],	\
-				(w->st.hdr_part[3] << 8) | b[0]);		\
+		return rec_open(w, w->st->hdr_part[0],				\
+				(w->st->hdr_part[1] << 8) | w->st->hdr_part[2],	\
+				(w->st->hdr_part[3] << 8) | b[0]);		\
 	}									\
-	take = w->st.rec_len - w->st.rec_offset;				\
+	take = w->st->rec_len - w->st->rec_offset;				\
 	if (take > left)							\
 		take = left;							\
 	w->off += take;								\
-	w->st.rec_offset += take;						\
-	if (w->st.rec_offset == w->st.rec_len) {				\
+	w->st->rec_offset += take;						\
+	if (w->st->rec_offset == w->st->rec_len) {				\
 		/* Record done: the next one starts right after it. */		\
-		w->st.rec_start_seq += w->st.rec_len;				\
-		w->st.rec_sn++;							\
-		w->st.rec_len = 0;						\
-		w->st.rec_offset = 0;						\
+		w->st->rec_start_seq += w->st->rec_len;				\
+		w->st->rec_sn++;							\
+		w->st->rec_len = 0;						\
+		w->st->rec_offset = 0;						\
+		w->st->rec_ok = w->in_sync;					\
 	}									\
 	return 0;								\
 }

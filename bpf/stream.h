@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * One segment of an installed connection against the device's stream state.
+ * One segment of an installed connection against the device's stream state:
+ * in-sync delineation (tls-offload.rst "Normal operation") and, on the
+ * receive side, losing and finding the stream again ("Resync handling").
  *
  * Concurrency: a flow's segments may run on several CPUs at once (RPS,
  * multi-queue veth, several test threads).  The record walk calls helpers
@@ -12,9 +14,10 @@
  *      start again from the fresh state (another segment got in first).
  * Every committed change is therefore applied atomically on top of the state
  * it was computed from, in lock order: no torn state, no lost update.
- * Outcomes that change nothing but counters (old data, a lost stream)
- * commit their counters unconditionally; the snapshot they were judged
- * against is their linearization point.
+ * Outcomes that change nothing but counters (old data) commit their
+ * counters unconditionally; the snapshot is their linearization point.
+ * Resync requests are emitted before the commit (a retried attempt may ask
+ * twice; the loader keeps one pending request per flow).
  */
 #ifndef TLSHIM_STREAM_H
 #define TLSHIM_STREAM_H
@@ -24,7 +27,6 @@
 #include "tlshim.h"
 #include "maps.h"
 #include "parse.h"
-#include "record.h"
 
 #define TLSHIM_COMMIT_ATTEMPTS	3
 
@@ -33,18 +35,74 @@ enum attempt_result {
 	ATTEMPT_RETRY = 1,
 };
 
-/* What a segment did, for the caller's counters and descriptor. */
+/*
+ * What a segment did, for the caller's counters, descriptor and events.
+ * The yes/no outcomes share one bit mask.
+ */
+enum seg_flag {
+	SEG_LOST_SYNC = 1 << 0,
+	SEG_BAD_HEADER = 1 << 1,
+	SEG_UNSYNCED = 1 << 2,		/* judged while not in sync */
+	SEG_KEPT_SYNC = 1 << 3,		/* a hole inside a record, stream kept */
+	SEG_REQUESTED = 1 << 4,		/* stream-scan request sent */
+	SEG_ASYNC_STARTED = 1 << 5,
+	SEG_ASYNC_ENDED = 1 << 6,
+	SEG_REQUEST_LOST = 1 << 7,	/* ring buffer full: will ask again */
+	SEG_CONFIRMED = 1 << 8,		/* the kernel's answer applied */
+	SEG_STALE = 1 << 9,		/* an answer that no longer matched */
+	SEG_ABANDONED = 1 << 10,	/* a request given up */
+	SEG_ANSWER_USED = 1 << 11,	/* delete the answer once committed */
+};
+
 struct seg_result {
+	__u32 flags;		/* enum seg_flag */
 	__u8 verdict;		/* enum tlshim_verdict */
 	__u8 reason;		/* enum tlshim_pass_reason */
-	__u16 headers;
-	__u8 lost_sync;
-	__u8 bad_header;
-	__u8 sync;
+	__u8 sync;		/* state after the segment */
 	__u8 pad;
-	__u32 rec_sn;
+	__u32 headers;
+	__u32 rec_sn;		/* low 32 bits, as the descriptor carries it */
 	__u32 bytes;
+	__u32 pad2;
+	__u64 out_of_sync_ns;
 };
+
+#define SEG_HAS(res, f) (((res)->flags & (f)) ? 1 : 0)
+
+/* Per-packet inputs the attempt needs besides the packet. */
+struct seg_env {
+	void *ctx;		/* struct xdp_md * (rx) or struct __sk_buff * (tx) */
+	__u64 now_ns;
+	__u32 resync_headers;
+	__u32 resync_timeout;
+};
+
+/*
+ * The record walk and the header scan run in global functions (defined in
+ * tlshim.bpf.c, one pair per program type).  The verifier checks a global
+ * function once, on its own, instead of once for every path that reaches
+ * it: this state machine has thousands of such paths, and checking the
+ * bpf_loop callbacks along each of them blew the 1M-instruction limit.
+ * Global functions take only the context and pointers to plain-scalar
+ * structs, hence the stream state and this small in/out block.
+ */
+struct walk_io {
+	__u32 off;		/* in: frame offset of the first byte */
+	__u32 end;		/* in: frame offset after the payload */
+	__u32 scan_from;	/* in (scan): first offset a header may start at */
+	__u32 headers;		/* out (walk): headers completed */
+	__u32 bad_header_seq;	/* out (walk): seq of the rejected header */
+	__u32 found_off;	/* out (scan): offset of the header found */
+	__u8 in_sync;		/* in (walk): records opened now are decryptable */
+	__u8 bad_header;	/* out (walk) */
+	__u8 fault;		/* out: a load failed, the frame is shorter than parsed */
+	__u8 found;		/* out (scan) */
+};
+
+int tlshim_rx_walk(struct xdp_md *ctx, struct tlshim_stream *st, struct walk_io *io);
+int tlshim_rx_scan(struct xdp_md *ctx, struct tlshim_stream *st, struct walk_io *io);
+int tlshim_tx_walk(struct __sk_buff *skb, struct tlshim_stream *st, struct walk_io *io);
+int tlshim_tx_scan(struct __sk_buff *skb, struct tlshim_stream *st, struct walk_io *io);
 
 static __always_inline int seq_before(__u32 a, __u32 b)
 {
@@ -54,127 +112,385 @@ static __always_inline int seq_before(__u32 a, __u32 b)
 static __always_inline void commit_counters(struct tlshim_conn *conn,
 					    const struct seg_result *res)
 {
+	struct tlshim_conn_stats *s = &conn->stats;
+
 	if (res->verdict == TLSHIM_VERDICT_DECRYPTED) {
-		conn->stats.decrypted_packets++;
-		conn->stats.decrypted_bytes += res->bytes;
+		s->decrypted_packets++;
+		s->decrypted_bytes += res->bytes;
 	} else {
-		conn->stats.passed_packets++;
+		s->passed_packets++;
 		if (res->reason == TLSHIM_PASS_OLD)
-			conn->stats.old_packets++;
+			s->old_packets++;
 	}
-	conn->stats.records += res->headers;
-	conn->stats.lost_sync += res->lost_sync;
-	conn->stats.header_errors += res->bad_header;
+	if (SEG_HAS(res, SEG_UNSYNCED)) {
+		s->unsynced_packets++;
+		s->unsynced_bytes += res->bytes;
+	}
+	s->records += res->headers;
+	s->lost_sync += SEG_HAS(res, SEG_LOST_SYNC);
+	s->header_errors += SEG_HAS(res, SEG_BAD_HEADER);
+	s->resync_requests += SEG_HAS(res, SEG_REQUESTED) | SEG_HAS(res, SEG_ASYNC_ENDED);
+	s->resync_confirmed += SEG_HAS(res, SEG_CONFIRMED);
+	s->resync_stale += SEG_HAS(res, SEG_STALE);
+	s->resync_abandoned += SEG_HAS(res, SEG_ABANDONED);
+	s->out_of_sync_ns += res->out_of_sync_ns;
 }
 
 static __always_inline void lose_stream(struct tlshim_stream *st, __u8 reason,
-					__u32 lost_at_seq, __u32 seen_seq)
+					__u32 lost_at_seq, __u32 seen_seq, __u64 now)
 {
 	st->sync = TLSHIM_SYNC_LOST;
 	st->lost_reason = reason;
 	st->lost_at_seq = lost_at_seq;
 	st->lost_seen_seq = seen_seq;
+	/* tls-offload.rst: scan only once the stream is more than a max-size
+	 * record past the point where it was lost. */
+	st->scan_from_seq = lost_at_seq + TLS_HEADER_SIZE + st->rec_max_len;
+	st->lost_since_ns = now;
+	st->rec_ok = 0;
+}
+
+/* Start scanning afresh at seq (a broken chain, a hole, no answer). */
+static __always_inline void restart_scan(struct tlshim_stream *st, struct seg_result *res)
+{
+	if (st->sync == TLSHIM_SYNC_REQUESTED)
+		res->flags |= SEG_ABANDONED;
+	st->sync = TLSHIM_SYNC_SCANNING;
+	st->chain = 0;
+}
+
+/* Walk [start_seq, seg_end) of the segment through the record framing. */
+static __always_inline void walk(struct tlshim_stream *st, struct walk_io *io,
+				 const struct seg_env *env, const struct tlshim_pkt *pkt,
+				 __u32 start_seq, __u8 in_sync, const int rx)
+{
+	__u32 skip = start_seq - pkt->seq, n = pkt->payload_len - skip;
+
+	io->off = pkt->payload_off + skip;
+	io->end = pkt->payload_off + pkt->payload_len;
+	io->in_sync = in_sync;
+	if (st->rec_offset >= TLS_HEADER_SIZE && st->rec_len - st->rec_offset > n)
+		/* The common case for large records: the bytes are body of the
+		 * current record and do not finish it. */
+		st->rec_offset += n;
+	else if (rx)
+		tlshim_rx_walk(env->ctx, st, io);
+	else
+		tlshim_tx_walk(env->ctx, st, io);
+}
+
+/* A hole before seq: keep the stream if it falls inside the current
+ * record's body (the doc's "reorder of non-header segment"), because the
+ * next header's place is still known.  Returns 0 if the stream is lost. */
+static __always_inline int skip_hole(struct tlshim_stream *st, __u32 seq)
+{
+	if (!st->rec_len || seq_before(st->rec_start_seq + st->rec_len, seq))
+		return 0;
+	st->rec_offset += seq - st->expected_seq;
+	st->expected_seq = seq;
+	st->rec_ok = 0;
+	if (st->rec_offset == st->rec_len) {
+		/* The hole ended exactly where the next record starts. */
+		st->rec_start_seq += st->rec_len;
+		st->rec_sn++;
+		st->rec_len = 0;
+		st->rec_offset = 0;
+		st->rec_ok = st->sync == TLSHIM_SYNC_IN_SYNC;
+	}
+	return 1;
+}
+
+/* Reserve in place: a stack copy would cost 80 bytes of a 512-byte stack
+ * the walk and the scan already share. */
+static __always_inline int emit(__u32 type, const struct tlshim_pkt *pkt,
+				__u32 seq, __u32 len, __u64 now)
+{
+	struct tlshim_event *ev = bpf_ringbuf_reserve(&tlshim_events, sizeof(*ev), 0);
+
+	if (!ev)
+		return -1;
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->seq = seq;
+	ev->len = len;
+	ev->flow = pkt->flow;
+	ev->ts_ns = now;
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
 }
 
 /*
- * One attempt at a segment.  walk_step is the bpf_loop callback for the
- * program type (it differs only in its load helper).
+ * The kernel's answer, applied at a segment boundary.  REQUESTED: the
+ * confirmation of the guessed header (DRIVER_REQ matches the header's last
+ * byte, DRIVER_REQ_ASYNC its first).  NEXT_HINT: where the next record
+ * starts and its number, usable only if the device has not passed it.
  */
-static __always_inline int
-stream_attempt(void *ctx, struct tlshim_conn *conn, const struct tlshim_pkt *pkt,
-	       struct seg_result *res, void *walk_step)
+static __always_inline void apply_answer(struct tlshim_stream *st,
+					 const struct tlshim_resync_resp *ans,
+					 const struct tlshim_pkt *pkt,
+					 struct seg_result *res, __u64 now)
 {
-	struct rec_walk w = {};
-	__u32 gen, len = pkt->payload_len, seg_end = pkt->seq + len, skip = 0;
-	int changes_state = 1;
+	__u32 seg_end = pkt->seq + pkt->payload_len;
+
+	if (st->sync == TLSHIM_SYNC_REQUESTED) {
+		int async = st->policy == TLSHIM_RESYNC_ASYNC;
+		__u32 want_kind = async ? TLSHIM_EV_ASYNC_END : TLSHIM_EV_RESYNC_REQ;
+		__u32 want_seq = async ? st->resync_seq : st->resync_seq + TLS_HEADER_SIZE - 1;
+
+		res->flags |= SEG_ANSWER_USED;
+		if (ans->kind != want_kind || ans->tcp_seq != want_seq) {
+			res->flags |= SEG_STALE;
+			return;
+		}
+		/* Records counted since the guess, plus the guess's number. */
+		st->rec_sn += ans->rec_sn;
+		st->sync = TLSHIM_SYNC_IN_SYNC;
+		st->rec_ok = st->rec_len != 0;
+	} else {
+		if (ans->kind != TLSHIM_EV_RECORD)
+			return;
+		if (seq_before(ans->tcp_seq, pkt->seq)) {
+			res->flags |= SEG_ANSWER_USED;
+			res->flags |= SEG_STALE;
+			return;
+		}
+		if (!seq_before(ans->tcp_seq, seg_end))
+			return;		/* still ahead: wait for it */
+		res->flags |= SEG_ANSWER_USED;
+		st->sync = TLSHIM_SYNC_IN_SYNC;
+		st->expected_seq = ans->tcp_seq;
+		st->rec_start_seq = ans->tcp_seq;
+		st->rec_len = 0;
+		st->rec_offset = 0;
+		st->rec_sn = ans->rec_sn;
+		*(__u32 *)st->hdr_part = 0;
+		st->rec_ok = 1;
+	}
+	st->chain = 0;
+	res->flags |= SEG_CONFIRMED;
+	res->out_of_sync_ns = now - st->lost_since_ns;
+}
+
+/* Ask the kernel about the guessed header once the chain holds. */
+static __always_inline void maybe_request(struct tlshim_stream *st, const struct seg_env *env,
+					  const struct tlshim_pkt *pkt, struct seg_result *res)
+{
+	int async = st->policy == TLSHIM_RESYNC_ASYNC;
+
+	if (st->chain < env->resync_headers)
+		return;
+	if (emit(async ? TLSHIM_EV_ASYNC_END : TLSHIM_EV_RESYNC_REQ, pkt,
+		 async ? st->resync_seq : st->resync_seq + TLS_HEADER_SIZE - 1, 0,
+		 env->now_ns)) {
+		res->flags |= SEG_REQUEST_LOST;	/* stay TRACKING: ask at the next header */
+		return;
+	}
+	res->flags |= async ? SEG_ASYNC_ENDED : SEG_REQUESTED;
+	st->sync = TLSHIM_SYNC_REQUESTED;
+}
+
+/* Before the walk: holes, and the search for a lost stream. */
+static __always_inline void before_walk(struct tlshim_stream *st, const struct seg_env *env,
+					const struct tlshim_pkt *pkt, struct seg_result *res,
+					const int rx)
+{
+	__u32 seg_end = pkt->seq + pkt->payload_len;
+	int scanning_policy = rx && (st->policy == TLSHIM_RESYNC_STREAM_SCAN ||
+				     st->policy == TLSHIM_RESYNC_ASYNC);
+
+	if (st->sync == TLSHIM_SYNC_IN_SYNC) {
+		if (!seq_before(st->expected_seq, pkt->seq))
+			return;
+		if (rx && skip_hole(st, pkt->seq)) {
+			res->flags |= SEG_KEPT_SYNC;
+			return;
+		}
+		/* The hole may have held a header: the device cannot know
+		 * where the next record starts. */
+		res->reason = TLSHIM_PASS_GAP;
+		res->flags |= SEG_LOST_SYNC;
+		lose_stream(st, TLSHIM_LOSS_GAP, st->expected_seq, pkt->seq, env->now_ns);
+		return;
+	}
+	res->reason = TLSHIM_PASS_NOT_SYNCED;
+	if (st->sync == TLSHIM_SYNC_LOST && scanning_policy &&
+	    seq_before(st->scan_from_seq, seg_end))
+		st->sync = TLSHIM_SYNC_SCANNING;
+	if ((st->sync == TLSHIM_SYNC_TRACKING || st->sync == TLSHIM_SYNC_REQUESTED) &&
+	    seq_before(st->expected_seq, pkt->seq) && !skip_hole(st, pkt->seq))
+		restart_scan(st, res);
+}
+
+/* Start of the bytes to scan or walk: new bytes only. */
+static __always_inline __u32 first_new_seq(const struct tlshim_stream *st,
+					   const struct tlshim_pkt *pkt)
+{
+	return seq_before(pkt->seq, st->expected_seq) ? st->expected_seq : pkt->seq;
+}
+
+static __always_inline void scan(struct tlshim_stream *st, struct walk_io *io,
+				 const struct seg_env *env, const struct tlshim_pkt *pkt,
+				 struct seg_result *res, const int rx)
+{
+	__u32 start = first_new_seq(st, pkt), guess;
+
+	if (seq_before(start, st->scan_from_seq))
+		start = st->scan_from_seq;
+	io->off = io->scan_from = pkt->payload_off + (start - pkt->seq);
+	io->end = pkt->payload_off + pkt->payload_len;
+	if (rx)
+		tlshim_rx_scan(env->ctx, st, io);
+	else
+		tlshim_tx_scan(env->ctx, st, io);
+	if (!io->found)
+		return;
+	if (st->policy == TLSHIM_RESYNC_ASYNC) {
+		if (emit(TLSHIM_EV_ASYNC_START, pkt, pkt->seq, pkt->payload_len, env->now_ns)) {
+			res->flags |= SEG_REQUEST_LOST;
+			return;
+		}
+		res->flags |= SEG_ASYNC_STARTED;
+	}
+	guess = pkt->seq + (io->found_off - pkt->payload_off);
+	st->sync = TLSHIM_SYNC_TRACKING;
+	st->resync_seq = guess;
+	st->rec_start_seq = guess;
+	st->expected_seq = guess;
+	st->rec_len = 0;
+	st->rec_offset = 0;
+	st->rec_sn = 0;
+	st->chain = 0;
+	*(__u32 *)st->hdr_part = 0;
+}
+
+/* After the walk: the verdict in sync, the chain and the request if not. */
+static __always_inline void after_walk(struct tlshim_stream *st, const struct walk_io *io,
+				       const struct seg_env *env, const struct tlshim_pkt *pkt,
+				       struct seg_result *res, __u32 start, __u8 ok_at_start)
+{
+	res->headers = io->headers;
+	if (st->sync == TLSHIM_SYNC_IN_SYNC) {
+		if (io->bad_header) {
+			res->reason = TLSHIM_PASS_BAD_HEADER;
+			res->flags |= SEG_BAD_HEADER | SEG_LOST_SYNC;
+			lose_stream(st, TLSHIM_LOSS_BAD_HEADER, io->bad_header_seq, pkt->seq,
+				    env->now_ns);
+		} else if (start != pkt->seq) {
+			/* Bytes before expected_seq belong to no record the device
+			 * saw start (the first segment after installation, a
+			 * retransmission carrying new data). */
+			res->reason = TLSHIM_PASS_PARTIAL;
+		} else if (!ok_at_start) {
+			res->reason = TLSHIM_PASS_DAMAGED;
+		} else {
+			res->verdict = TLSHIM_VERDICT_DECRYPTED;
+			res->reason = TLSHIM_PASS_NONE;
+		}
+		return;
+	}
+	st->chain += io->headers;
+	if (io->bad_header)
+		restart_scan(st, res);	/* the guess was wrong */
+	else if (st->sync == TLSHIM_SYNC_TRACKING)
+		maybe_request(st, env, pkt, res);
+	else if (st->rec_sn >= env->resync_timeout)
+		restart_scan(st, res);	/* no negative answer exists */
+}
+
+/* Judge the segment on a private copy of the state; 1 if the state changed. */
+static __always_inline int judge(struct tlshim_stream *st, const struct seg_env *env,
+				 const struct tlshim_pkt *pkt, struct seg_result *res,
+				 const int rx)
+{
+	__u32 seg_end = pkt->seq + pkt->payload_len;
+	struct walk_io io = {};
+	__u8 was_synced;
+
+	if (!seq_before(st->expected_seq, seg_end)) {
+		/* Wholly old data (retransmission): untouched, state unchanged,
+		 * in sync or not. */
+		res->reason = TLSHIM_PASS_OLD;
+		return 0;
+	}
+	if (rx && (st->sync == TLSHIM_SYNC_REQUESTED ||
+		   (st->sync == TLSHIM_SYNC_LOST && st->policy == TLSHIM_RESYNC_NEXT_HINT))) {
+		struct tlshim_resync_resp *ans =
+			bpf_map_lookup_elem(&tlshim_resync_resp, &pkt->flow);
+
+		if (ans)
+			apply_answer(st, ans, pkt, res, env->now_ns);
+	}
+	was_synced = st->sync == TLSHIM_SYNC_IN_SYNC;
+	res->rec_sn = st->rec_sn;
+	before_walk(st, env, pkt, res, rx);
+	if (st->sync == TLSHIM_SYNC_SCANNING)
+		scan(st, &io, env, pkt, res, rx);
+	if (!io.fault && (st->sync == TLSHIM_SYNC_IN_SYNC || st->sync == TLSHIM_SYNC_TRACKING ||
+			  st->sync == TLSHIM_SYNC_REQUESTED)) {
+		__u32 start = first_new_seq(st, pkt);
+		__u8 ok_at_start = st->rec_ok;
+
+		walk(st, &io, env, pkt, start, st->sync == TLSHIM_SYNC_IN_SYNC, rx);
+		if (!io.fault)
+			after_walk(st, &io, env, pkt, res, start, ok_at_start);
+	}
+	if (io.fault)
+		return -1;
+	if (!was_synced || res->reason == TLSHIM_PASS_GAP)
+		res->flags |= SEG_UNSYNCED;
+	if (seq_before(st->expected_seq, seg_end))
+		st->expected_seq = seg_end;
+	return 1;
+}
+
+/* One attempt at a segment; ATTEMPT_RETRY if another CPU got in first. */
+static __always_inline int stream_attempt(struct tlshim_conn *conn, const struct tlshim_pkt *pkt,
+					  const struct seg_env *env, struct seg_result *res,
+					  const int rx)
+{
+	struct tlshim_stream st;
+	__u32 gen;
+	int changed;
 
 	bpf_spin_lock(&conn->lock);
-	w.st = conn->st;
+	st = conn->st;
 	gen = conn->generation;
 	bpf_spin_unlock(&conn->lock);
 
 	__builtin_memset(res, 0, sizeof(*res));
 	res->verdict = TLSHIM_VERDICT_PASSED;
-	res->rec_sn = w.st.rec_sn;
-	res->bytes = len;
-
-	if (len == 0) {
+	res->rec_sn = st.rec_sn;
+	res->bytes = pkt->payload_len;
+	res->sync = st.sync;
+	if (pkt->payload_len == 0) {
 		/* ACK, SYN, FIN: nothing for the record layer. */
 		res->reason = TLSHIM_PASS_NO_PAYLOAD;
-		res->sync = w.st.sync;
 		return ATTEMPT_DONE;
 	}
-
-	if (!seq_before(w.st.expected_seq, seg_end)) {
-		/* Wholly old data (retransmission): untouched, state unchanged,
-		 * in sync or not. */
-		res->reason = TLSHIM_PASS_OLD;
-		changes_state = 0;
-	} else if (w.st.sync != TLSHIM_SYNC_IN_SYNC) {
-		/* Lost: pass everything, but keep following the TCP stream so the
-		 * resync machinery knows where it is. */
+	changed = judge(&st, env, pkt, res, rx);
+	if (changed < 0) {
+		/* Frame shorter than its IP header claims: judge nothing. */
+		__builtin_memset(res, 0, sizeof(*res));
+		res->verdict = TLSHIM_VERDICT_PASSED;
 		res->reason = TLSHIM_PASS_NOT_SYNCED;
-		w.st.expected_seq = seg_end;
-	} else if (seq_before(w.st.expected_seq, pkt->seq)) {
-		/* A hole before this segment: whatever record the missing bytes
-		 * held, the device cannot know where the next header is. */
-		res->reason = TLSHIM_PASS_GAP;
-		res->lost_sync = 1;
-		lose_stream(&w.st, TLSHIM_LOSS_GAP, w.st.expected_seq, pkt->seq);
-		w.st.expected_seq = seg_end;
-	} else {
-		/* In order, or overlapping the expected seq (the first segment
-		 * after installation, a retransmission carrying new data): walk
-		 * the bytes from expected_seq on.  Bytes before it belong to no
-		 * record the device saw start, so such a segment is passed. */
-		skip = w.st.expected_seq - pkt->seq;
-		w.ctx = ctx;
-		w.off = pkt->payload_off + skip;
-		w.end = pkt->payload_off + len;
-		if (w.st.rec_offset >= TLS_HEADER_SIZE &&
-		    w.st.rec_len - w.st.rec_offset > len - skip)
-			/* The common case for large records: the segment is
-			 * body of the current record and does not finish it. */
-			w.st.rec_offset += len - skip;
-		else
-			bpf_loop(len - skip + 1, walk_step, &w, 0);
-		if (w.fault) {
-			/* Frame shorter than its IP header claims: judge nothing. */
-			res->reason = TLSHIM_PASS_NOT_SYNCED;
-			res->sync = w.st.sync;
-			return ATTEMPT_DONE;
-		}
-		res->headers = w.headers;
-		if (w.bad_header) {
-			res->reason = TLSHIM_PASS_BAD_HEADER;
-			res->bad_header = 1;
-			res->lost_sync = 1;
-			lose_stream(&w.st, TLSHIM_LOSS_BAD_HEADER, w.bad_header_seq, pkt->seq);
-			w.st.expected_seq = seg_end;
-		} else {
-			w.st.expected_seq = seg_end;
-			if (skip == 0) {
-				res->verdict = TLSHIM_VERDICT_DECRYPTED;
-				res->reason = TLSHIM_PASS_NONE;
-			} else {
-				res->reason = TLSHIM_PASS_PARTIAL;
-			}
-		}
+		return ATTEMPT_DONE;
 	}
-	res->sync = w.st.sync;
+	res->sync = st.sync;
 
 	bpf_spin_lock(&conn->lock);
-	if (changes_state) {
+	if (changed) {
 		if (conn->generation != gen) {
 			conn->stats.retries++;
 			bpf_spin_unlock(&conn->lock);
 			return ATTEMPT_RETRY;
 		}
-		conn->st = w.st;
+		conn->st = st;
 		conn->generation = gen + 1;
 	}
 	commit_counters(conn, res);
 	bpf_spin_unlock(&conn->lock);
+	if (res->flags & SEG_ANSWER_USED)
+		bpf_map_delete_elem(&tlshim_resync_resp, &pkt->flow);
 	return ATTEMPT_DONE;
 }
 

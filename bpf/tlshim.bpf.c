@@ -17,17 +17,80 @@
 #include "maps.h"
 #include "parse.h"
 #include "record.h"
+#include "scan.h"
 #include "stream.h"
 #include "tx.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 DEFINE_REC_WALK_STEP(rx_walk_step, bpf_xdp_load_bytes)
+DEFINE_HEADER_SCAN_STEP(rx_scan_step, bpf_xdp_load_bytes)
 
-static __noinline int rx_attempt(struct xdp_md *ctx, struct tlshim_conn *conn,
-				 const struct tlshim_pkt *pkt, struct seg_result *res)
+/* The global functions stream.h calls (see struct walk_io there).  The
+ * loop context lives on their own stack: bpf_loop wants a stack pointer,
+ * and the callbacks need the context pointer, which the caller's memory
+ * cannot carry into a global function. */
+#define DEFINE_WALK(name, ctx_type, STEP)					\
+__noinline int name(ctx_type *ctx, struct tlshim_stream *st, struct walk_io *io) \
+{										\
+	struct rec_walk w = {};							\
+										\
+	if (!st || !io)								\
+		return 0;							\
+	w.ctx = ctx;								\
+	w.st = st;								\
+	w.off = io->off;							\
+	w.end = io->end;							\
+	w.in_sync = io->in_sync;						\
+	if (w.end > w.off)							\
+		bpf_loop(w.end - w.off + 1, STEP, &w, 0);			\
+	io->headers = w.headers;						\
+	io->bad_header = w.bad_header;						\
+	io->bad_header_seq = w.bad_header_seq;					\
+	io->fault = w.fault;							\
+	return 0;								\
+}
+
+#define DEFINE_SCAN(name, ctx_type, STEP)					\
+__noinline int name(ctx_type *ctx, struct tlshim_stream *st, struct walk_io *io) \
+{										\
+	struct rec_walk w = {};							\
+										\
+	if (!st || !io)								\
+		return 0;							\
+	w.ctx = ctx;								\
+	w.st = st;								\
+	w.off = io->off;							\
+	w.scan_from = io->scan_from;						\
+	w.end = io->end;							\
+	if (w.end > w.off)							\
+		bpf_loop((w.end - w.off) / (SCAN_CHUNK - 1) + 2, STEP, &w, 0);	\
+	io->found = w.found;							\
+	io->found_off = w.found_off;						\
+	io->fault = w.fault;							\
+	return 0;								\
+}
+
+/* The transmit side walks with its own step (bpf/tx.h: it logs every
+ * record that ends); stream.h's tx branches are never instantiated. */
+DEFINE_WALK(tlshim_rx_walk, struct xdp_md, rx_walk_step)
+DEFINE_SCAN(tlshim_rx_scan, struct xdp_md, rx_scan_step)
+
+/* A segment's judgement, retried once if another CPU changed the flow's
+ * state meanwhile (stream.h), called at most twice. */
+struct seg_job {
+	struct tlshim_conn *conn;
+	struct tlshim_pkt pkt;
+	struct seg_env env;
+	struct seg_result res;
+	__u32 done;
+};
+
+static __noinline int rx_attempt(struct seg_job *job)
 {
-	return stream_attempt(ctx, conn, pkt, res, rx_walk_step);
+	job->done = stream_attempt(job->conn, &job->pkt, &job->env, &job->res, 1) ==
+		    ATTEMPT_DONE;
+	return job->done;
 }
 
 static __always_inline void rx_count(const struct seg_result *res)
@@ -45,8 +108,45 @@ static __always_inline void rx_count(const struct seg_result *res)
 			c->rx_tls_old_packets++;
 	}
 	c->rx_tls_records += res->headers;
-	c->rx_tls_lost_sync += res->lost_sync;
-	c->rx_tls_err += res->bad_header;
+	c->rx_tls_lost_sync += SEG_HAS(res, SEG_LOST_SYNC);
+	c->rx_tls_err += SEG_HAS(res, SEG_BAD_HEADER);
+	c->rx_tls_resync_kept_sync += SEG_HAS(res, SEG_KEPT_SYNC);
+	/* mlx5's names: req_pkt = packets that carried a request, start/end
+	 * the two halves of an async one; req_skip = requests given up. */
+	c->rx_tls_resync_req_pkt += SEG_HAS(res, SEG_REQUESTED | SEG_ASYNC_STARTED);
+	c->rx_tls_resync_req_start += SEG_HAS(res, SEG_ASYNC_STARTED);
+	c->rx_tls_resync_req_end += SEG_HAS(res, SEG_ASYNC_ENDED);
+	c->rx_tls_resync_req_skip += SEG_HAS(res, SEG_ABANDONED);
+	c->rx_tls_resync_req_lost += SEG_HAS(res, SEG_REQUEST_LOST);
+	c->rx_tls_resync_res_ok += SEG_HAS(res, SEG_CONFIRMED);
+	c->rx_tls_resync_res_skip += SEG_HAS(res, SEG_STALE);
+}
+
+/* Per-segment event for tracing, and for next-hint flows, whose kernel
+ * half counts records that arrived fully encrypted. */
+static __always_inline void rx_segment_event(const struct tlshim_pkt *pkt,
+					     const struct seg_result *res, __u64 now,
+					     __u8 policy)
+{
+	struct tlshim_event *ev = bpf_ringbuf_reserve(&tlshim_events, sizeof(*ev), 0);
+
+	if (!ev) {
+		tlshim_count(rx_tls_events_lost, 1);
+		return;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->type = TLSHIM_EV_SEGMENT;
+	ev->seq = pkt->seq;
+	ev->len = pkt->payload_len;
+	ev->flags = policy;
+	ev->flow = pkt->flow;
+	ev->ts_ns = now;
+	ev->rec_sn = res->rec_sn;
+	ev->verdict = res->verdict;
+	ev->reason = res->reason;
+	ev->sync = res->sync;
+	ev->headers = res->headers;
+	bpf_ringbuf_submit(ev, 0);
 }
 
 /* Write the RX descriptor in front of the packet; the packet bytes stay
@@ -78,35 +178,45 @@ int tlshim_rx(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct tlshim_pkt pkt = {};
-	struct seg_result res = {};
-	struct tlshim_conn *conn;
-	int parsed, i;
+	struct seg_job job = { .env = { .ctx = ctx } };
+	const struct tlshim_config *cfg;
+	int parsed;
 
-	parsed = tlshim_parse(data, data_end, bpf_xdp_get_buff_len(ctx), &pkt);
+	parsed = tlshim_parse(data, data_end, bpf_xdp_get_buff_len(ctx), &job.pkt);
 	if (parsed != TLSHIM_PARSE_TCP) {
 		if (parsed == TLSHIM_PARSE_MALFORMED)
 			tlshim_count(rx_tls_unparsed, 1);
 		return XDP_PASS;
 	}
-	tx_ack_seen(&pkt);	/* the peer's ACKs free the TX record log */
-	pkt.flow.dir = TLSHIM_DIR_RX;
-	conn = bpf_map_lookup_elem(&tlshim_conns, &pkt.flow);
-	if (!conn)
+	tx_ack_seen(&job.pkt);	/* the peer's ACKs free the TX record log */
+	job.pkt.flow.dir = TLSHIM_DIR_RX;
+	job.conn = bpf_map_lookup_elem(&tlshim_conns, &job.pkt.flow);
+	if (!job.conn)
 		return XDP_PASS;
 
-	for (i = 0; i < TLSHIM_COMMIT_ATTEMPTS; i++) {
-		if (rx_attempt(ctx, conn, &pkt, &res) == ATTEMPT_DONE)
-			break;
+	cfg = tlshim_config_get();
+	job.env.now_ns = bpf_ktime_get_ns();
+	job.env.resync_headers = TLSHIM_DEFAULT_RESYNC_HEADERS;
+	job.env.resync_timeout = TLSHIM_DEFAULT_RESYNC_TIMEOUT;
+	if (cfg && cfg->initialized) {
+		job.env.resync_headers = cfg->resync_headers;
+		job.env.resync_timeout = cfg->resync_timeout_records;
+	}
+	if (!rx_attempt(&job)) {
 		tlshim_count(rx_tls_state_retry, 1);
+		rx_attempt(&job);
 	}
-	if (i == TLSHIM_COMMIT_ATTEMPTS) {
-		__builtin_memset(&res, 0, sizeof(res));
-		res.verdict = TLSHIM_VERDICT_PASSED;
-		res.reason = TLSHIM_PASS_CONTENDED;
+	if (!job.done) {
+		__builtin_memset(&job.res, 0, sizeof(job.res));
+		job.res.verdict = TLSHIM_VERDICT_PASSED;
+		job.res.reason = TLSHIM_PASS_CONTENDED;
 	}
-	rx_count(&res);
-	rx_write_meta(ctx, &res);
+	rx_count(&job.res);
+	if (job.pkt.payload_len &&
+	    ((cfg && cfg->initialized && (cfg->flags & TLSHIM_CFG_TRACE)) ||
+	     job.conn->st.policy == TLSHIM_RESYNC_NEXT_HINT))
+		rx_segment_event(&job.pkt, &job.res, job.env.now_ns, job.conn->st.policy);
+	rx_write_meta(ctx, &job.res);
 	return XDP_PASS;
 }
 

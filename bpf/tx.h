@@ -85,17 +85,19 @@ struct tx_result {
 	__u32 resent_bytes;	/* its bytes below the highest seq seen */
 	__u32 records;		/* record headers it completed */
 	__u32 evicted;		/* log entries its records pushed out */
-	__u64 rec_sn;		/* record holding its first byte, if known */
+	__u64 rec_sn;		/* record holding its first byte, if still known */
 };
 
 /* Per-packet settings read from tlshim_config once, before any lock. */
 struct tx_settings {
 	__u32 log_capacity;
 	__u8 enforce_drops;	/* global; a connection may also ask */
+	__u8 trace;		/* TLSHIM_CFG_TRACE: an event per segment */
 };
 
 struct tx_walk {
-	struct rec_walk w;
+	struct rec_walk w;		/* w.st points at parser */
+	struct tlshim_stream parser;	/* the working copy, committed after */
 	struct tlshim_tx_conn *conn;	/* the ring the starts go to */
 	__u32 log_tail;			/* log_tail of the snapshot */
 	__u32 found;			/* records completed by this walk */
@@ -105,11 +107,11 @@ struct tx_walk {
  * position beyond the snapshot's log_tail. */
 static long tx_walk_step(__u32 index, struct tx_walk *tw)
 {
-	__u32 start = tw->w.st.rec_start_seq;
-	__u64 rec_sn = tw->w.st.rec_sn;
+	__u32 start = tw->parser.rec_start_seq;
+	__u64 rec_sn = tw->parser.rec_sn;
 	long stop = tx_rec_step(index, &tw->w);
 
-	if (tw->w.st.rec_sn != rec_sn) {
+	if (tw->parser.rec_sn != rec_sn) {
 		if (tw->found < TLSHIM_TX_WALK_MAX_RECORDS)
 			tw->conn->log[(tw->log_tail + tw->found) & TX_LOG_MASK] = start;
 		tw->found++;
@@ -146,6 +148,27 @@ static __always_inline void tx_drop(struct tx_result *res, __u8 reason)
 	res->drop_reason = reason;
 }
 
+/* The record holding seq (at or after the start marker): the parser's or
+ * a logged one.  Returns 0 if it was freed or evicted.  Under the lock. */
+static __always_inline int tx_record_of(const struct tlshim_tx_conn *c, __u32 seq,
+					__u32 *start, __u64 *rec_sn)
+{
+	__u32 head = c->log_head, tail = c->log_tail, pos;
+
+	if (!seq_before(seq, c->parser.rec_start_seq)) {
+		/* Never freed: its end is not known yet. */
+		*start = c->parser.rec_start_seq;
+		*rec_sn = c->parser.rec_sn;
+		return 1;
+	}
+	if (head == tail || seq_before(seq, c->log[head & TX_LOG_MASK]))
+		return 0;
+	pos = tx_log_search(c, head, tail, seq);
+	*start = c->log[pos & TX_LOG_MASK];
+	*rec_sn = c->parser.rec_sn - (tail - pos);
+	return 1;
+}
+
 /*
  * An out-of-order segment [seq, seg_end), seq at or below the highest seq
  * seen: what tls_get_record and mlx5's tx_sync_info_get make of it.  Under
@@ -154,7 +177,7 @@ static __always_inline void tx_drop(struct tx_result *res, __u8 reason)
 static __always_inline void tx_judge_ooo(const struct tlshim_tx_conn *c, __u32 seq,
 					 __u32 seg_end, struct tx_result *res)
 {
-	__u32 head = c->log_head, tail = c->log_tail, pos;
+	__u32 start;
 
 	res->ooo = 1;
 	if (seq_before(seq, c->start_seq)) {
@@ -169,25 +192,15 @@ static __always_inline void tx_judge_ooo(const struct tlshim_tx_conn *c, __u32 s
 			res->verdict = TLSHIM_TX_SKIP;
 		return;
 	}
-	if (!seq_before(seq, c->parser.rec_start_seq)) {
-		/* In the record the parser is in (never freed: its end is not
-		 * known yet). */
-		res->verdict = TLSHIM_TX_RESYNC;
-		res->dump_bytes = seq - c->parser.rec_start_seq;
-		res->rec_sn = c->parser.rec_sn;
-		return;
-	}
-	if (head == tail || seq_before(seq, c->log[head & TX_LOG_MASK])) {
+	if (!tx_record_of(c, seq, &start, &res->rec_sn)) {
 		/* Records are freed only once ACKed past their end, so one
 		 * holding an unACKed seq can only have been evicted. */
 		tx_drop(res, seq_before(seq, c->acked_seq) ? TLSHIM_TX_DROP_ACKED :
 			TLSHIM_TX_DROP_EVICTED);
 		return;
 	}
-	pos = tx_log_search(c, head, tail, seq);
 	res->verdict = TLSHIM_TX_RESYNC;
-	res->dump_bytes = seq - c->log[pos & TX_LOG_MASK];
-	res->rec_sn = c->parser.rec_sn - (tail - pos);
+	res->dump_bytes = seq - start;
 }
 
 /* Whether the device encrypted the segment (and so continues from its end). */
@@ -300,10 +313,16 @@ static __always_inline int tx_attempt(struct __sk_buff *skb, struct tlshim_tx_co
 		conn->generation++;
 		goto commit_locked;
 	}
-	if (seq == conn->expected_seq)
+	if (seq == conn->expected_seq) {
+		/* The device has the crypto state here: no lookup needed
+		 * (the record number is only for the trace). */
+		__u32 start;
+
 		res->verdict = TLSHIM_TX_ENCRYPTED;
-	else
+		tx_record_of(conn, seq, &start, &res->rec_sn);
+	} else {
 		tx_judge_ooo(conn, seq, seg_end, res);
+	}
 	res->shot = res->verdict == TLSHIM_TX_DROP &&
 		    (set->enforce_drops || conn->enforce_drops);
 	if (!res->shot && seq_before(sent_end, seg_end))
@@ -328,11 +347,13 @@ static __always_inline int tx_attempt(struct __sk_buff *skb, struct tlshim_tx_co
 
 	/* New bytes with a record boundary or header in them: walk them. */
 	gen = conn->generation;
-	tw.w.st = conn->parser;
+	tw.parser = conn->parser;
 	tw.log_tail = conn->log_tail;
 	bpf_spin_unlock(&conn->lock);
 
 	tw.conn = conn;
+	tw.w.st = &tw.parser;
+	tw.w.in_sync = 1;		/* a NIC encrypts every record it delineates */
 	tw.w.ctx = skb;
 	tw.w.off = pkt->payload_off + (sent_end - seq);
 	tw.w.end = pkt->payload_off + len;
@@ -346,7 +367,7 @@ static __always_inline int tx_attempt(struct __sk_buff *skb, struct tlshim_tx_co
 		goto commit_locked;
 	}
 	res->records = tw.w.headers;
-	tw.w.st.expected_seq = seg_end;
+	tw.parser.expected_seq = seg_end;
 	if (tw.w.bad_header) {
 		/* The stream is not framed where the device thought: it can
 		 * no longer tell records apart. */
@@ -354,7 +375,7 @@ static __always_inline int tx_attempt(struct __sk_buff *skb, struct tlshim_tx_co
 		res->shot = 0;
 		res->header_error = 1;
 		res->lost_sync = 1;
-		tx_lose_stream(&tw.w.st, TLSHIM_LOSS_BAD_HEADER, tw.w.bad_header_seq, seq);
+		tx_lose_stream(&tw.parser, TLSHIM_LOSS_BAD_HEADER, tw.w.bad_header_seq, seq);
 	}
 
 	bpf_spin_lock(&conn->lock);
@@ -363,7 +384,7 @@ static __always_inline int tx_attempt(struct __sk_buff *skb, struct tlshim_tx_co
 		bpf_spin_unlock(&conn->lock);
 		return ATTEMPT_RETRY;
 	}
-	conn->parser = tw.w.st;
+	conn->parser = tw.parser;
 	if (tx_encrypts(res))
 		conn->expected_seq = seg_end;
 	tx_log_append(conn, tw.found, set->log_capacity, res);
@@ -448,11 +469,13 @@ static __always_inline void tx_settings_get(struct tx_settings *set)
 
 	set->log_capacity = TLSHIM_TX_LOG_DEFAULT;
 	set->enforce_drops = 0;
+	set->trace = 0;
 	if (!cfg)
 		return;
 	if (cfg->tx_record_log && cfg->tx_record_log <= TLSHIM_TX_LOG_MAX)
 		set->log_capacity = cfg->tx_record_log;
 	set->enforce_drops = !!(cfg->flags & TLSHIM_CFG_ENFORCE_DROPS);
+	set->trace = cfg->initialized && (cfg->flags & TLSHIM_CFG_TRACE);
 }
 
 static __always_inline void tx_count(const struct tx_result *res)
@@ -478,15 +501,30 @@ static __always_inline void tx_count(const struct tx_result *res)
 	c->tx_tls_untracked += res->verdict == TLSHIM_TX_UNTRACKED;
 }
 
-/*
- * Where the per-packet TX trace event goes: a TLSHIM_EV_SEGMENT record in
- * tlshim_events, when tracing is switched on.  The switch (and the RX side
- * of the event stream) is not in tlshim_config yet, so this emits nothing;
- * every verdict is already in the per-connection counters and last_verdict.
- */
+/* The per-packet TX verdict on the event stream the receive side traces
+ * to (TLSHIM_EV_SEGMENT, flow.dir TX), when tracing is on. */
 static __always_inline void tx_trace_segment(const struct tlshim_pkt *pkt,
-					     const struct tx_result *res)
+					     const struct tx_result *res, __u8 sync)
 {
+	struct tlshim_event *ev = bpf_ringbuf_reserve(&tlshim_events, sizeof(*ev), 0);
+
+	if (!ev) {
+		tlshim_count(tx_tls_events_lost, 1);
+		return;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->type = TLSHIM_EV_SEGMENT;
+	ev->seq = pkt->seq;
+	ev->len = pkt->payload_len;
+	ev->flow = pkt->flow;
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->rec_sn = res->rec_sn;
+	ev->verdict = res->verdict;
+	ev->reason = res->drop_reason;
+	ev->sync = sync;
+	ev->headers = res->records;
+	ev->tx_dump_bytes = res->dump_bytes;
+	bpf_ringbuf_submit(ev, 0);
 }
 
 /* The whole transmit side for one frame; returns the tc action. */
@@ -514,7 +552,8 @@ static __always_inline int tx_segment(struct __sk_buff *skb, struct tlshim_pkt *
 		res.verdict = TLSHIM_TX_UNTRACKED;
 	}
 	tx_count(&res);
-	tx_trace_segment(pkt, &res);
+	if (set.trace)
+		tx_trace_segment(pkt, &res, conn->parser.sync);
 	return res.shot ? TC_ACT_SHOT : TC_ACT_OK;
 }
 

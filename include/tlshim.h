@@ -69,9 +69,23 @@ struct tlshim_flow {
 };
 
 enum __attribute__((packed)) tlshim_sync {
-	TLSHIM_SYNC_NONE = 0,	/* never installed (zeroed value) */
+	TLSHIM_SYNC_NONE = 0,		/* never installed (zeroed value) */
 	TLSHIM_SYNC_IN_SYNC = 1,	/* record boundaries known: decrypting */
-	TLSHIM_SYNC_LOST = 2,	/* stream lost: passing everything */
+	TLSHIM_SYNC_LOST = 2,		/* stream lost: passing, not yet scanning */
+	TLSHIM_SYNC_SCANNING = 3,	/* looking for a header pattern */
+	TLSHIM_SYNC_TRACKING = 4,	/* following the length chain of a guess */
+	TLSHIM_SYNC_REQUESTED = 5,	/* asked the kernel; counting records meanwhile */
+};
+
+/*
+ * RX resync (tls-offload.rst "Resync handling", enum tls_offload_sync_type).
+ * A per-connection policy says how the device finds a lost stream again.
+ */
+enum __attribute__((packed)) tlshim_resync_policy {
+	TLSHIM_RESYNC_STREAM_SCAN = 0,	/* DRIVER_REQ: scan, chain, request (nfp) */
+	TLSHIM_RESYNC_ASYNC = 1,	/* DRIVER_REQ_ASYNC: start/end request (mlx5) */
+	TLSHIM_RESYNC_NEXT_HINT = 2,	/* CORE_NEXT_HINT: the kernel tells (nfp w/o scan) */
+	TLSHIM_RESYNC_NONE = 3,		/* never resync: the foundation's behaviour */
 };
 
 /* Why the device last lost the stream (tlshim_rx_state.lost_reason). */
@@ -97,7 +111,9 @@ struct tlshim_stream {
 	__u8 hdr_part[4];	/* header bytes seen while rec_offset < 5 (split header) */
 	enum tlshim_sync sync;
 	enum tlshim_loss lost_reason;
-	__u16 pad;
+	__u8 rec_ok;		/* the current record can be decrypted: its start was
+				 * parsed in sync (or confirmed) and no byte of it lost */
+	enum tlshim_resync_policy policy;
 	__u32 lost_at_seq;	/* where the stream was lost: expected_seq before a
 				 * gap, or the first byte of a rejected header */
 	__u32 lost_seen_seq;	/* seq of the segment that revealed the loss */
@@ -105,6 +121,13 @@ struct tlshim_stream {
 	 * tls_rx_msg_size() checks them: overhead <= length <= 2^14 + overhead. */
 	__u16 rec_min_len;
 	__u16 rec_max_len;
+	/* Resync.  While TRACKING/REQUESTED rec_sn counts records since the
+	 * guessed one (which is record 0); the kernel's answer adds its number. */
+	__u32 resync_seq;	/* first byte of the guessed header */
+	__u32 scan_from_seq;	/* scanning starts one max-size record past the loss */
+	__u16 chain;		/* headers verified since the guess, the guess included */
+	__u16 pad;
+	__u64 lost_since_ns;	/* when the stream was lost (bpf_ktime_get_ns) */
 };
 
 /* Per-connection counters, updated with the stream state. */
@@ -117,6 +140,13 @@ struct tlshim_conn_stats {
 	__u64 lost_sync;		/* times the stream was lost */
 	__u64 header_errors;		/* invalid record headers */
 	__u64 retries;			/* commits redone after a concurrent update */
+	__u64 resync_requests;		/* requests sent (stream-scan) or ended (async) */
+	__u64 resync_confirmed;		/* answers applied: back in sync */
+	__u64 resync_abandoned;		/* requests given up (no answer, or the chain broke) */
+	__u64 resync_stale;		/* answers that no longer matched */
+	__u64 out_of_sync_ns;		/* time lost, summed at each resync */
+	__u64 unsynced_packets;		/* segments passed while not in sync */
+	__u64 unsynced_bytes;		/* their TCP payload bytes */
 };
 
 /* Value of tlshim_conns. */
@@ -164,23 +194,13 @@ static inline void tlshim_conn_init(struct tlshim_conn *c, __u16 version,
 	c->st.sync = TLSHIM_SYNC_IN_SYNC;
 	c->st.rec_min_len = tlshim_rec_min_len(version, cipher);
 	c->st.rec_max_len = tlshim_rec_max_len(version, cipher);
+	c->st.rec_ok = 1;
 	c->start_seq = start_seq;
 	c->start_rec_sn = start_rec_sn;
 	c->tls_version = version;
 	c->cipher = cipher;
 	c->installed_ns = now_ns;
 }
-
-/*
- * RX resync (tls-offload.rst "Resync handling", enum tls_offload_sync_type).
- * A per-connection policy says how the device finds a lost stream again.
- */
-enum __attribute__((packed)) tlshim_resync_policy {
-	TLSHIM_RESYNC_STREAM_SCAN = 0,	/* DRIVER_REQ: scan, chain, request (nfp) */
-	TLSHIM_RESYNC_ASYNC = 1,	/* DRIVER_REQ_ASYNC: start/end request (mlx5) */
-	TLSHIM_RESYNC_NEXT_HINT = 2,	/* CORE_NEXT_HINT: the kernel tells (nfp w/o scan) */
-	TLSHIM_RESYNC_NONE = 3,		/* never resync: the foundation's behaviour */
-};
 
 /*
  * Truth about record starts, as the TLS endpoint (or the kernel's software
@@ -196,6 +216,8 @@ struct tlshim_rec_key {
 
 struct tlshim_rec_val {
 	__u64 rec_sn;
+	__u32 rec_len;		/* header + length field, 0 if unknown */
+	__u32 pad;
 	__u64 added_ns;		/* CLOCK_MONOTONIC, for ageing and latency */
 };
 
@@ -230,16 +252,17 @@ struct tlshim_event {
 	__u32 type;		/* enum tlshim_event_type */
 	__u32 seq;
 	__u32 len;
-	__u32 flags;
+	__u32 flags;		/* EV_SEGMENT: the flow's resync policy (tx: 0) */
 	struct tlshim_flow flow;
 	__u64 ts_ns;		/* bpf_ktime_get_ns() */
 	__u64 rec_sn;
-	__u8 verdict;		/* EV_SEGMENT: enum tlshim_verdict */
-	__u8 reason;		/* EV_SEGMENT: enum tlshim_pass_reason */
+	__u8 verdict;		/* EV_SEGMENT: enum tlshim_verdict (tx: tlshim_tx_verdict) */
+	__u8 reason;		/* EV_SEGMENT: enum tlshim_pass_reason (tx: tlshim_tx_drop_reason) */
 	__u8 sync;		/* state after the segment */
 	__u8 pad;
 	__u16 headers;
-	__u16 pad2;
+	__u16 tx_dump_bytes;	/* EV_SEGMENT, tx: record bytes replayed before it
+				 * (under a record: 2^14 + 256 + 5 at most) */
 };
 
 /* Value of tlshim_keys: crypto_info as tls_dev_add receives it. */
@@ -296,9 +319,6 @@ struct tlshim_sw_conn {
 #define TLSHIM_TX_LOG_MAX	1024
 #define TLSHIM_TX_LOG_DEFAULT	TLSHIM_TX_LOG_MAX
 #define TLSHIM_TX_WALK_MAX_RECORDS	(TLSHIM_TX_LOG_SLOTS - TLSHIM_TX_LOG_MAX)
-
-/* tlshim_config.flags */
-#define TLSHIM_CFG_ENFORCE_DROPS	0x1	/* really drop what a NIC would drop */
 
 /* What the device did with one TX segment (the per-packet TX verdict). */
 enum __attribute__((packed)) tlshim_tx_verdict {
@@ -396,6 +416,8 @@ static inline void tlshim_tx_conn_init(struct tlshim_tx_conn *c, __u16 version,
 	c->parser.sync = TLSHIM_SYNC_IN_SYNC;
 	c->parser.rec_min_len = tlshim_rec_min_len(version, cipher);
 	c->parser.rec_max_len = tlshim_rec_max_len(version, cipher);
+	c->parser.rec_ok = 1;
+	c->parser.policy = TLSHIM_RESYNC_NONE;	/* TX has nothing to find again */
 	c->start_seq = start_seq;
 	c->marker_live = 1;
 	c->enforce_drops = enforce_drops;
@@ -410,9 +432,17 @@ struct tlshim_config {
 	__u32 decrypted_mark;		/* skb->mark bits for decrypted segments */
 	__u32 max_conns;		/* device capacity, <= TLSHIM_MAX_CONNS */
 	__u32 flags;			/* TLSHIM_CFG_* */
-	__u32 tx_record_log;		/* record log capacity, 0: TLSHIM_TX_LOG_DEFAULT */
-	__u32 tx_reserved;
+	__u32 resync_headers;		/* headers a guess must chain before a request */
+	__u32 resync_timeout_records;	/* records without an answer before giving up */
+	__u32 resync_policy;		/* default for new connections */
+	__u32 tx_record_log;		/* TX record log capacity, 0: TLSHIM_TX_LOG_DEFAULT */
 };
+
+#define TLSHIM_CFG_TRACE		0x1	/* EV_SEGMENT for every segment */
+#define TLSHIM_CFG_ENFORCE_DROPS	0x2	/* TX: really drop what a NIC would drop */
+#define TLSHIM_DEFAULT_RESYNC_HEADERS	2
+#define TLSHIM_DEFAULT_RESYNC_TIMEOUT	64
+#define TLSHIM_MAX_RESYNC_HEADERS	16
 
 /*
  * Data-path counters: one per-CPU entry, the kernel's and mlx5's names
@@ -446,13 +476,17 @@ struct tlshim_config {
 	X(tx_tls_dropped)			\
 	X(tx_tls_untracked)			\
 	X(tx_tls_state_retry)			\
+	X(tx_tls_events_lost)			\
 	X(rx_tls_passed_packets)		\
 	X(rx_tls_old_packets)			\
 	X(rx_tls_lost_sync)			\
 	X(rx_tls_records)			\
 	X(rx_tls_state_retry)			\
 	X(rx_tls_no_meta)			\
-	X(rx_tls_unparsed)
+	X(rx_tls_unparsed)			\
+	X(rx_tls_resync_req_lost)		\
+	X(rx_tls_resync_kept_sync)		\
+	X(rx_tls_events_lost)
 
 /* Control-plane counters and gauges, written by the loader only. */
 #define TLSHIM_CONTROL_COUNTERS(X)		\
@@ -504,6 +538,7 @@ enum tlshim_pass_reason {
 	TLSHIM_PASS_NOT_SYNCED = 5,	/* stream already lost */
 	TLSHIM_PASS_BAD_HEADER = 6,	/* an invalid record header in it */
 	TLSHIM_PASS_CONTENDED = 7,	/* state kept changing under us; passed unjudged */
+	TLSHIM_PASS_DAMAGED = 8,	/* bytes of a record with a hole in it (stream kept) */
 };
 
 struct tlshim_rx_meta {
@@ -519,6 +554,6 @@ struct tlshim_rx_meta {
  * the kernel against BTF, and ip/tc loads must match the loader's). */
 _Static_assert(sizeof(struct tlshim_flow) == 40, "tlshim_flow layout");
 _Static_assert(sizeof(struct tlshim_rx_meta) % 4 == 0, "XDP metadata must be 4-byte sized");
-_Static_assert(sizeof(struct tlshim_stream) == 48, "tlshim_stream layout");
+_Static_assert(sizeof(struct tlshim_stream) == 64, "tlshim_stream layout");
 
 #endif /* TLSHIM_H */

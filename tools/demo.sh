@@ -6,9 +6,11 @@
 # TCP sequence number (the kernel's tls_dev_add).  Two transfers of
 # TLS-framed records:
 #   1. a clean link: the device decrypts every data segment;
-#   2. the same with one segment in 150 lost on the wire: the device loses
-#      the stream at the first hole and passes the rest as received
-#      (resync is the next step of the model).
+#   2. the same with one segment in 150 lost on the wire, once per resync
+#      policy: the device loses the stream at holes that may hide a header,
+#      finds it again (stream-scan, async: scan + request answered by
+#      `tlshim run` playing the kernel; next-hint: the kernel's hint) or not
+#      (none).  The sender publishes its record starts, the kernel's truth.
 # Everything is removed at the end.
 set -eu
 cd "$(dirname "$0")/.."
@@ -32,6 +34,7 @@ done
 
 cleanup() {
 	set +e
+	[ -n "${RUN_PID:-}" ] && kill "$RUN_PID" 2>/dev/null
 	nsenter --net=/run/netns/$B "$TLSHIM" detach dev vethB >/dev/null 2>&1
 	"$TLSHIM" unload >/dev/null 2>&1
 	ip netns del $A 2>/dev/null
@@ -64,13 +67,13 @@ run in_b "$TLSHIM" attach dev vethB
 # transfer NAME RECORDS SIZE WRITE: one TLS-framed stream A -> B with the
 # connection installed at the client's real write_seq.
 transfer() {
-	local name=$1 records=$2 size=$3 write=$4 line ep seq
+	local name=$1 records=$2 size=$3 write=$4 policy=$5 line ep seq
 	rm -f "$WORK/go" "$WORK"/*.out
 	in_b taskset -c 1 "$TLSSEND" server --listen 10.77.0.2:4433 --timeout 20 > "$WORK/server.out" &
 	local spid=$!
 	until grep -q '^listening' "$WORK/server.out" 2>/dev/null; do sleep 0.05; done
 	in_a taskset -c 0 "$TLSSEND" client --connect 10.77.0.2:4433 --records "$records" \
-		--record-size "$size" --write-size "$write" --wait-file "$WORK/go" --timeout 20 \
+		--record-size "$size" --write-size "$write" --wait-file "$WORK/go" --timeout 20 --truth \
 		> "$WORK/client.out" &
 	local cpid=$!
 	until grep -q '^local' "$WORK/client.out" 2>/dev/null; do sleep 0.05; done
@@ -78,7 +81,7 @@ transfer() {
 	read -r _ ep _ _ _ seq <<<"$line"
 	echo "client socket: $line"
 	run "$TLSHIM" conn add rx "$ep" 10.77.0.2:4433 --tcp-seq "$seq" --rec-seq 0 \
-		--version 1.2 --cipher aes-gcm-128
+		--version 1.2 --cipher aes-gcm-128 --resync "$policy"
 	touch "$WORK/go"
 	wait $cpid; wait $spid
 	echo "sent: $(grep '^sent' "$WORK/client.out")"
@@ -88,7 +91,7 @@ transfer() {
 }
 
 say "Transfer 1: 300 records of 4000 bytes, written 1000 bytes at a time, clean link"
-transfer clean 300 4000 1000
+transfer clean 300 4000 1000 stream-scan
 run "$TLSHIM" stats
 
 say "Transfer 2: the same with every 150th segment lost on the wire"
@@ -104,7 +107,14 @@ table netdev demo_loss {
 	}
 }
 NFT
-transfer lossy 300 4000 1000
+"$TLSHIM" run 2> "$WORK/run.log" &
+RUN_PID=$!
+for policy in none stream-scan async next-hint; do
+	say "Transfer 2 with resync policy $policy"
+	transfer lossy 300 4000 1000 $policy
+done
+kill $RUN_PID; wait $RUN_PID
+echo "tlshim run said: $(tail -n1 "$WORK/run.log")"
 run "$TLSHIM" stats -j
 say "Prometheus text format (for node_exporter's textfile collector), first lines"
 "$TLSHIM" stats --prometheus | head -6

@@ -6,7 +6,8 @@
  *
  *   tlssend server --listen ADDR:PORT [--count-file F] [--timeout SEC]
  *   tlssend client --connect ADDR:PORT --records N --record-size S
- *                  [--write-size W] [--wait-file F] [--timeout SEC] [--tcp-info]
+ *                  [--write-size W] [--wait-file F] [--timeout SEC] [--truth]
+ *                  [--tcp-info]
  *
  * The client prints, right after connecting and before sending anything,
  *   local ADDR:PORT remote ADDR:PORT write_seq N
@@ -49,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include "tlshim.h"
 
 #ifndef TCP_REPAIR_OFF_NO_WP
@@ -73,7 +75,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: %s server --listen ADDR:PORT [--count-file F] [--timeout SEC]\n"
 		"       %s client --connect ADDR:PORT --records N --record-size S\n"
-		"                 [--write-size W] [--wait-file F] [--timeout SEC] [--tcp-info]\n"
+		"                 [--write-size W] [--wait-file F] [--timeout SEC] [--truth]\n"
+		"                 [--tcp-info]\n"
 		"\n"
 		"A TCP peer that speaks TLS record framing (type 23, version 0x0303),\n"
 		"no crypto.  IPv6 addresses as [addr]:port.\n"
@@ -87,9 +90,13 @@ static void usage(FILE *out)
 		"  wait for --wait-file F to exist if given, send N records of S bytes\n"
 		"  after the 5-byte header (S in %d..%d) in writes of W bytes (default\n"
 		"  5+S), shut down, wait for the server to close, print\n"
-		"  'sent BYTES bytes RECORDS records'.  --tcp-info: before shutting down,\n"
-		"  wait until the peer ACKed everything and print 'tcp_info total_retrans N\n"
-		"  bytes_retrans N data_segs_out N bytes_sent N' (TCP_INFO since connect).\n"
+		"  'sent BYTES bytes RECORDS records'.\n"
+		"  --truth: before sending, publish every record's start seq and number\n"
+		"  to the device's record log (tlshim_rec_log under TLSHIM_PIN_DIR or\n"
+		"  /sys/fs/bpf/tc/globals), as a TLS endpoint would for the resync oracle.\n"
+		"  --tcp-info: before shutting down, wait until the peer ACKed everything\n"
+		"  and print 'tcp_info total_retrans N bytes_retrans N data_segs_out N\n"
+		"  bytes_sent N' (TCP_INFO since connect).\n"
 		"--timeout SEC bounds every wait (accept, connect, wait file, EOF); default %d.\n"
 		"Exit status: 0 ok, 1 failure, 2 bad arguments.\n",
 		prog, prog, CLIENT_MIN_RECORD, CLIENT_MAX_RECORD, DEFAULT_TIMEOUT_S);
@@ -498,6 +505,55 @@ static void write_all(int fd, const uint8_t *buf, size_t n, unsigned int timeout
 	}
 }
 
+static void to_v6(const struct sockaddr_storage *ss, uint8_t addr[16], __be16 *port)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)ss;
+
+		memset(addr, 0, 10);
+		addr[10] = addr[11] = 0xff;
+		memcpy(addr + 12, &in->sin_addr, 4);
+		*port = in->sin_port;
+	} else {
+		const struct sockaddr_in6 *in6 = (const void *)ss;
+
+		memcpy(addr, &in6->sin6_addr, 16);
+		*port = in6->sin6_port;
+	}
+}
+
+/* The truth the receiving device's resync oracle needs: where each record
+ * starts and its number (record 0 at write_seq). */
+static void publish_truth(const struct sockaddr_storage *local,
+			  const struct sockaddr_storage *peer, uint32_t write_seq,
+			  uint64_t records, uint32_t body)
+{
+	const char *dir = getenv("TLSHIM_PIN_DIR");
+	struct tlshim_rec_key key = {};
+	struct tlshim_rec_val val = {};
+	struct timespec ts;
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/tlshim_rec_log", dir && *dir ? dir : TLSHIM_PIN_DIR);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		die("--truth: cannot open %s: %s", path, strerror(errno));
+	to_v6(local, key.flow.saddr, &key.flow.sport);
+	to_v6(peer, key.flow.daddr, &key.flow.dport);
+	key.flow.dir = TLSHIM_DIR_RX;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	val.added_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	val.rec_len = TLS_HEADER_SIZE + body;
+	for (uint64_t r = 0; r < records; r++) {
+		key.tcp_seq = write_seq + r * (TLS_HEADER_SIZE + body);
+		val.rec_sn = r;
+		if (bpf_map_update_elem(fd, &key, &val, BPF_ANY))
+			die("--truth: record %llu: %s", (unsigned long long)r, strerror(errno));
+	}
+	close(fd);
+}
+
 static int run_client(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -507,13 +563,14 @@ static int run_client(int argc, char **argv)
 		{ "write-size", required_argument, NULL, 'w' },
 		{ "wait-file", required_argument, NULL, 'f' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "truth", no_argument, NULL, 'T' },
 		{ "tcp-info", no_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	const char *connect_arg = NULL, *wait_file = NULL;
 	struct tcp_counts at_start, at_end;
-	bool tcp_info = false;
+	bool truth = false, tcp_info = false;
 	uint64_t records = 0, total, off;
 	uint32_t body = 0, write_size = 0, write_seq;
 	bool have_records = false, have_size = false;
@@ -541,6 +598,7 @@ static int run_client(int argc, char **argv)
 		case 'w': write_size = parse_u64("--write-size", optarg, 1, 16 << 20); break;
 		case 'f': wait_file = optarg; break;
 		case 't': timeout_s = parse_u64("--timeout", optarg, 1, 86400); break;
+		case 'T': truth = true; break;
 		case 'i': tcp_info = true; break;
 		case 'h': usage(stdout); return 0;
 		case ':': bad_arg("%s needs a value", argv[optind - 1]);
@@ -579,6 +637,8 @@ static int run_client(int argc, char **argv)
 	       fmt_endpoint(&peer, pbuf, sizeof(pbuf)), write_seq);
 	fflush(stdout);
 
+	if (truth)
+		publish_truth(&local, &peer, write_seq, records, body);
 	if (wait_file)
 		wait_for_file(wait_file, now_s() + timeout_s);
 

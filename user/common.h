@@ -44,6 +44,9 @@ struct device_maps {
 	int config;
 	int stats;
 	int device;
+	int rec_log;
+	int resync_resp;
+	int events;
 	int tx_conns;
 };
 const char *pin_dir(void);
@@ -71,6 +74,8 @@ bool parse_cipher(const char *s, uint16_t *cipher);
 bool parse_version(const char *s, uint16_t *version);
 const char *sync_name(uint8_t sync);
 const char *loss_name(uint8_t reason);
+const char *policy_name(uint8_t policy);
+bool parse_policy(const char *s, uint8_t *policy);
 
 /* A tiny option scanner: "--name value" pairs and "--flag"s after the
  * positional words.  Unknown options are usage errors. */
@@ -111,5 +116,7 @@ int cmd_unload(int argc, char **argv);
 int cmd_conn(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_config(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_resync(int argc, char **argv);
 
 #endif /* TLSHIM_COMMON_H */

@@ -15,7 +15,8 @@ static void conn_usage(FILE *f)
 	fprintf(f,
 		"Usage: tlshim conn add rx|tx SADDR:PORT DADDR:PORT --tcp-seq N [--rec-seq N]\n"
 		"                 [--version 1.2|1.3] [--cipher aes-gcm-128|aes-gcm-256|chacha20-poly1305]\n"
-		"                 [--key HEX --iv HEX [--salt HEX]] [--enforce-drops]\n"
+		"                 [--key HEX --iv HEX [--salt HEX]]\n"
+		"                 [--resync stream-scan|async|next-hint|none] [--enforce-drops]\n"
 		"       tlshim conn del rx|tx SADDR:PORT DADDR:PORT\n"
 		"       tlshim conn list [-j|--json] [--show-keys]\n"
 		"\n"
@@ -30,6 +31,8 @@ static void conn_usage(FILE *f)
 		"            (aes-gcm-128) or 32, iv 8 bytes (12 for chacha20-poly1305),\n"
 		"            salt 4 bytes (none for chacha20-poly1305).  Kept in the root-only\n"
 		"            map tlshim_keys, zeroed on delete, shown only with --show-keys.\n"
+		"--resync    how the rx device finds a lost stream again (default from\n"
+		"            tlshim config: stream-scan)\n"
 		"--enforce-drops  tx only: really drop the segments a NIC would drop\n"
 		"            (tx_tls_drop_no_sync_data) instead of only counting them, to\n"
 		"            watch TCP's reaction (also global: tlshim config set enforce-drops on)\n"
@@ -93,7 +96,8 @@ static int conn_add(int argc, char **argv)
 		{ "tcp-seq", NULL, true }, { "rec-seq", NULL, true },
 		{ "version", NULL, true }, { "cipher", NULL, true },
 		{ "key", NULL, true }, { "iv", NULL, true }, { "salt", NULL, true },
-		{ "enforce-drops", NULL, false }, { "help", "h", false }, { 0 }
+		{ "resync", NULL, true }, { "enforce-drops", NULL, false }, { "help", "h", false },
+		{ 0 }
 	};
 	struct tlshim_crypto crypto = {};
 	struct tlshim_config cfg, raw;
@@ -106,6 +110,8 @@ static int conn_add(int argc, char **argv)
 	char src[ENDPOINT_STRLEN], dst[ENDPOINT_STRLEN];
 	uint64_t tcp_seq, rec_seq = 0;
 	__u16 version = TLSHIM_TLS_1_2, cipher = TLSHIM_CIPHER_AES_GCM_128;
+	uint8_t policy = 0;
+	bool policy_given = false;
 	int lock, err;
 
 	if (parse_opts(argc, argv, opts, pos, 3, "conn add") != 3 || opt_get(opts, "help")->seen) {
@@ -133,6 +139,13 @@ static int conn_add(int argc, char **argv)
 	if (opt_get(opts, "enforce-drops")->seen && flow.dir != TLSHIM_DIR_TX)
 		usage_error("enforce-drops", "only tx connections drop segments (the device "
 			    "never drops received ones)");
+
+	if (opt_get(opts, "resync")->seen) {
+		if (!parse_policy(opt_get(opts, "resync")->value, &policy))
+			usage_error("resync", "'%s' (use stream-scan, async, next-hint or none)",
+				    opt_get(opts, "resync")->value);
+		policy_given = true;
+	}
 
 	crypto.version = version;
 	crypto.cipher = cipher;
@@ -174,6 +187,7 @@ static int conn_add(int argc, char **argv)
 	effective_config(&raw, &cfg);
 
 	tlshim_conn_init(&conn, version, cipher, tcp_seq, rec_seq, now_monotonic_ns());
+	conn.st.policy = policy_given ? policy : cfg.resync_policy;
 	err = -1;
 	if (dev.TlsCurrRxDevice + dev.TlsCurrTxDevice < cfg.max_conns) {
 		err = bpf_map_update_elem(m.keys, &flow, &crypto, BPF_NOEXIST);
@@ -293,6 +307,15 @@ static size_t conn_fields(const struct tlshim_conn *c, struct conn_field *f)
 	FIELD("lost_sync", s->lost_sync);
 	FIELD("header_errors", s->header_errors);
 	FIELD("retries", s->retries);
+	FIELD("resync_requests", s->resync_requests);
+	FIELD("resync_confirmed", s->resync_confirmed);
+	FIELD("resync_abandoned", s->resync_abandoned);
+	FIELD("resync_stale", s->resync_stale);
+	FIELD("out_of_sync_ns", s->out_of_sync_ns);
+	FIELD("unsynced_packets", s->unsynced_packets);
+	FIELD("unsynced_bytes", s->unsynced_bytes);
+	FIELD("resync_seq", st->resync_seq);
+	FIELD("scan_from_seq", st->scan_from_seq);
 #undef FIELD
 	return n;
 }
@@ -318,8 +341,9 @@ static void print_conn_text(const struct tlshim_flow *flow, const struct tlshim_
 	size_t n = tx ? tx_conn_fields(tx, f) : conn_fields(c, f);
 
 	flow_names(flow, src, dst);
-	printf("%s %s %s tls %s %s %s", dir_name(flow->dir), src, dst,
-	       version_name(c->tls_version), cipher_name(c->cipher), sync_name(st->sync));
+	printf("%s %s %s tls %s %s %s resync %s", dir_name(flow->dir), src, dst,
+	       version_name(c->tls_version), cipher_name(c->cipher), sync_name(st->sync),
+	       policy_name(st->policy));
 	if (st->sync == TLSHIM_SYNC_LOST)
 		printf(" (%s)", loss_name(st->lost_reason));
 	if (tx && tx->enforce_drops)
@@ -347,9 +371,11 @@ static void print_conn_json(const struct tlshim_flow *flow, const struct tlshim_
 
 	flow_names(flow, src, dst);
 	printf("%s{\"dir\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\",\"mode\":\"device\","
-	       "\"version\":\"%s\",\"cipher\":\"%s\",\"state\":\"%s\",\"lost_reason\":\"%s\"",
+	       "\"version\":\"%s\",\"cipher\":\"%s\",\"state\":\"%s\",\"lost_reason\":\"%s\","
+	       "\"resync\":\"%s\"",
 	       first ? "" : ",\n", dir_name(flow->dir), src, dst, version_name(c->tls_version),
-	       cipher_name(c->cipher), sync_name(st->sync), loss_name(st->lost_reason));
+	       cipher_name(c->cipher), sync_name(st->sync), loss_name(st->lost_reason),
+	       policy_name(st->policy));
 	if (tx)
 		printf(",\"enforce_drops\":%s", tx->enforce_drops ? "true" : "false");
 	for (size_t i = 0; i < n; i++)

@@ -134,6 +134,9 @@ const char *sync_name(uint8_t sync)
 	switch (sync) {
 	case TLSHIM_SYNC_IN_SYNC: return "in-sync";
 	case TLSHIM_SYNC_LOST: return "lost";
+	case TLSHIM_SYNC_SCANNING: return "scanning";
+	case TLSHIM_SYNC_TRACKING: return "tracking";
+	case TLSHIM_SYNC_REQUESTED: return "requested";
 	default: return "none";
 	}
 }
@@ -145,4 +148,26 @@ const char *loss_name(uint8_t reason)
 	case TLSHIM_LOSS_BAD_HEADER: return "bad-header";
 	default: return "none";
 	}
+}
+
+static const char *const policies[] = {
+	[TLSHIM_RESYNC_STREAM_SCAN] = "stream-scan",
+	[TLSHIM_RESYNC_ASYNC] = "async",
+	[TLSHIM_RESYNC_NEXT_HINT] = "next-hint",
+	[TLSHIM_RESYNC_NONE] = "none",
+};
+
+const char *policy_name(uint8_t policy)
+{
+	return policy < sizeof(policies) / sizeof(policies[0]) ? policies[policy] : "unknown";
+}
+
+bool parse_policy(const char *s, uint8_t *policy)
+{
+	for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++)
+		if (!strcmp(s, policies[i])) {
+			*policy = i;
+			return true;
+		}
+	return false;
 }

@@ -15,6 +15,8 @@ static const struct {
 	{ "conn", cmd_conn, "conn add|del|list ...                     install, remove, show connections" },
 	{ "stats", cmd_stats, "stats [-j|--prometheus] [--watch S]       counters, kernel names" },
 	{ "config", cmd_config, "config [show|set mark M|max-conns N]      device settings" },
+	{ "run", cmd_run, "run [--trace FILE]                        the kernel's half: serve resync requests" },
+	{ "resync", cmd_resync, "resync confirm SADDR DADDR --tcp-seq N --rec-seq M   answer by hand" },
 	{ "unload", cmd_unload, "unload                                    remove all connections and pins" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -164,7 +164,7 @@ expect_ok add-tx-enforced $TLSHIM conn add tx 10.1.0.2:443 10.1.0.1:40000 --tcp-
 	--rec-seq 3 --enforce-drops
 out=$($TLSHIM conn list)
 json=$($TLSHIM conn list -j)
-if ! printf '%s' "$out" | grep -q '^tx 10.1.0.2:443 10.1.0.1:40000 tls 1.2 aes-gcm-128 in-sync enforce-drops$'; then
+if ! printf '%s' "$out" | grep -q '^tx 10.1.0.2:443 10.1.0.1:40000 tls 1.2 aes-gcm-128 in-sync resync none enforce-drops$'; then
 	bad tx-listed "text: $out"
 elif ! printf '%s' "$json" | grep -q '"dir":"tx","src":"10.1.0.2:443","dst":"10.1.0.1:40000",.*"enforce_drops":true,"expected_seq":4294967295,"sent_seq":4294967295,"acked_seq":4294967295,"start_seq":4294967295,"start_rec_sn":3,"rec_sn":3,'; then
 	bad tx-listed "json: $json"

@@ -329,7 +329,7 @@ run_traffic() {
 	after=$(timeout "$STEP_TIMEOUT" "$TLSHIM" stats -j) ||
 		{ WHY="'tlshim stats -j' failed after traffic"; return 1; }
 	for k in rx_tls_decrypted_packets rx_tls_decrypted_bytes rx_tls_records rx_tls_err \
-		 rx_tls_passed_packets rx_tls_lost_sync; do
+		 rx_tls_passed_packets rx_tls_old_packets rx_tls_lost_sync; do
 		v0=$(json_int "$before" "$k")
 		v1=$(json_int "$after" "$k")
 		if [ -z "$v0" ] || [ -z "$v1" ]; then
@@ -354,15 +354,24 @@ run_traffic() {
 	log "device: ${delta[rx_tls_decrypted_packets]} decrypted packets, ${delta[rx_tls_decrypted_bytes]} bytes, ${delta[rx_tls_records]} records, ${delta[rx_tls_passed_packets]} passed, ${delta[rx_tls_err]} errors"
 
 	# The independent count first: if it is off, the device's numbers mean nothing.
-	expect "nft payload bytes (sanity of the independent count)" "$total" "$seg_bytes"
+	# A loaded machine can make TCP retransmit spuriously even on veth: the
+	# copies are old data, passed untouched.  So the exact claims are:
+	# every byte decrypted exactly once, every nft-counted data segment
+	# either decrypted or passed as old, nothing else passed.
+	[ "$seg_bytes" -ge "$total" ] ||
+		WHY="${WHY:+$WHY; }nft payload bytes (sanity of the independent count): expected >= $total, got $seg_bytes"
 	expect "nft packets of unexpected header layout" 0 "$odd"
 	[ "$seg_pkts" -gt 0 ] || WHY="${WHY:+$WHY; }nft saw no data segments"
-	expect rx_tls_decrypted_packets "$seg_pkts" "${delta[rx_tls_decrypted_packets]}"
+	expect "decrypted + passed packets (nft data segments)" "$seg_pkts" \
+		"$((delta[rx_tls_decrypted_packets] + delta[rx_tls_passed_packets]))"
 	expect rx_tls_decrypted_bytes "$total" "${delta[rx_tls_decrypted_bytes]}"
 	expect rx_tls_records "$RECORDS" "${delta[rx_tls_records]}"
 	expect rx_tls_err 0 "${delta[rx_tls_err]}"
-	expect rx_tls_passed_packets 0 "${delta[rx_tls_passed_packets]}"
+	expect "rx_tls_passed_packets (all of them retransmissions)" \
+		"${delta[rx_tls_old_packets]}" "${delta[rx_tls_passed_packets]}"
 	expect rx_tls_lost_sync 0 "${delta[rx_tls_lost_sync]}"
+	[ "${delta[rx_tls_passed_packets]}" -eq 0 ] ||
+		log "${delta[rx_tls_passed_packets]} retransmitted segments passed as old data"
 	expect "packets with mark $MARK" "${delta[rx_tls_decrypted_packets]}" "$marked"
 	if [ -n "$WHY" ]; then
 		log "tlshim conn list -j: $(timeout "$STEP_TIMEOUT" "$TLSHIM" conn list -j 2>&1)"
@@ -408,8 +417,11 @@ device_snapshot() {
 	in_b tc filter show dev vethB egress 2>/dev/null
 }
 
+# What attach could create in bpffs: the pin directory and what ip/tc use.
+# (Not all of bpffs: other tlshim runs on the machine pin elsewhere.)
 bpffs_snapshot() {
-	find "$BPFFS" -mindepth 1 2>/dev/null | grep -v "^$PIN_DIR/tlshim_" | sort
+	find "$BPFFS/tc" "$BPFFS/ip" "$BPFFS/xdp" -mindepth 0 2>/dev/null |
+		grep -v "^$PIN_DIR/tlshim_" | sort
 }
 
 # ---- tests ------------------------------------------------------------
