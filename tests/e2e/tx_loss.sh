@@ -9,6 +9,8 @@
 #   tx-loss-gso-v4   5% loss of wire packets, GSO super-packets at tc egress
 #                    (software GSO after it, as a NIC with TSO), IPv4
 #   tx-loss-tso-v6   5% loss of whole super-packets (veth TSO), IPv6
+#   tx-trace-v4      with `tlshim run --trace`, one event per data skb: the
+#                    per-packet verdicts add up to the counters exactly
 #
 # Exact, by construction of what tc egress sees:
 #   every data skb gets one verdict: encrypted + skip + drop + untracked
@@ -36,7 +38,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
-TESTS=(tx-loss-mss-v4 tx-loss-gso-v4 tx-loss-tso-v6)
+TESTS=(tx-loss-mss-v4 tx-loss-gso-v4 tx-loss-tso-v6 tx-trace-v4)
 RECORDS=300
 BODY=16408			# the largest record: 16413 bytes on the wire
 FAILED=0
@@ -168,6 +170,45 @@ run_loss() {
 	fi
 }
 
+# The per-packet verdicts on the event stream (tlshim run --trace) against
+# the counters of the same transfer.
+run_trace() {
+	local name=$1 rpid k n
+	local -A d
+	WHY=""
+	TXN_WHY=""
+	txn_family 4
+	if ! txn_gso gso 2>/dev/null; then txn_gso tso || { echo "FAIL $name: $TXN_WHY"; FAILED=1; return; }; fi
+	txn_loss 5 || { echo "FAIL $name: $TXN_WHY"; FAILED=1; return; }
+	timeout 120 "$ROOT/tlshim" run --trace "$WORK/trace.json" > "$WORK/run.out" 2>&1 &
+	rpid=$!
+	TXN_PIDS+=("$rpid")
+	for n in $(seq 1 100); do
+		"$ROOT/tlshim" config -j | grep -q '"trace":true' && break
+		sleep 0.05
+	done
+	if txn_transfer 100 "$BODY"; then
+		kill -INT "$rpid" 2>/dev/null
+		txn_wait_pid "$rpid"
+		for k in encrypted_packets skip_no_sync_data drop_no_sync_data untracked resync dump_bytes; do
+			d[$k]=$(txn_json "$TXN_DEV" "$k")
+		done
+		n=$(grep -c '"dir":"tx"' "$WORK/trace.json")
+		log "trace: $n tx events, $(grep -c '"verdict":"resync"' "$WORK/trace.json") resync"
+		expect "tx events = verdicts" \
+			$((d[encrypted_packets] + d[skip_no_sync_data] + d[drop_no_sync_data] + d[untracked])) "$n"
+		expect "resync events" "${d[resync]}" "$(grep -c '"verdict":"resync"' "$WORK/trace.json")"
+		expect "dump bytes in events" "${d[dump_bytes]}" \
+			"$(grep -o '"dump_bytes":[0-9]*' "$WORK/trace.json" | awk -F: '{ s += $2 } END { print s + 0 }')"
+		expect tx_tls_events_lost 0 "$(txn_json "$TXN_STATS" tx_tls_events_lost)"
+		expect "trace off again" 0 "$("$ROOT/tlshim" config -j | grep -c '"trace":true')"
+	else
+		WHY=$TXN_WHY
+		txn_stop_processes
+	fi
+	if [ -z "$WHY" ]; then echo "ok $name"; else echo "FAIL $name: $WHY"; FAILED=1; fi
+}
+
 if ! txn_setup; then
 	for t in "${TESTS[@]}"; do echo "FAIL $t: $TXN_WHY"; done
 	exit 1
@@ -175,4 +216,5 @@ fi
 run_loss tx-loss-mss-v4 4 off 1
 run_loss tx-loss-gso-v4 4 gso 5
 run_loss tx-loss-tso-v6 6 tso 5
+run_trace tx-trace-v4
 exit $FAILED
