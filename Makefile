@@ -8,7 +8,7 @@ BUILD    := build
 
 # Debian 12 packages the build and the tests need (make deps installs them).
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
-	    gcc make iproute2 util-linux nftables
+	    gcc make iproute2 util-linux nftables ethtool
 
 CFLAGS   ?= -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS   += -Iinclude -Iuser -I$(BUILD) $(shell pkg-config --cflags libbpf 2>/dev/null)

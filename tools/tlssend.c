@@ -6,7 +6,8 @@
  *
  *   tlssend server --listen ADDR:PORT [--count-file F] [--timeout SEC]
  *   tlssend client --connect ADDR:PORT --records N --record-size S
- *                  [--write-size W] [--wait-file F] [--timeout SEC]
+ *                  [--write-size W] [--wait-file F] [--timeout SEC] [--truth]
+ *                  [--tcp-info]
  *   tlssend client --connect ADDR:PORT --duration SEC --record-size S ...
  * --rusage (either side) ends the output with the process's CPU time.
  *
@@ -17,6 +18,14 @@
  * device at exactly that sequence number.  IPv6 addresses are written
  * [addr]:port, the way `tlshim conn` names connections.
  *
+ * With --tcp-info the client waits, once everything is written, until the
+ * peer has ACKed every byte, and prints (before its FIN, so no FIN
+ * retransmission is in them) what the socket's TCP_INFO counted since the
+ * connection was set up:
+ *   tcp_info total_retrans N bytes_retrans N data_segs_out N bytes_sent N
+ * total_retrans and data_segs_out count MSS-sized segments (a GSO packet
+ * counts as several), bytes_* count payload bytes.
+ *
  * Exit status: 0 success, 1 runtime failure (including a broken record stream
  * on the server), 2 bad command line (one line naming the argument).
  */
@@ -26,16 +35,19 @@
 #include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>		/* glibc's struct tcp_info stops at tcpi_total_retrans */
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -67,6 +79,7 @@ static void usage(FILE *out)
 		"Usage: %s server --listen ADDR:PORT [--count-file F] [--timeout SEC] [--rusage]\n"
 		"       %s client --connect ADDR:PORT (--records N | --duration SEC) --record-size S\n"
 		"                 [--write-size W] [--wait-file F] [--timeout SEC] [--rusage] [--truth]\n"
+		"                 [--tcp-info]\n"
 		"\n"
 		"A TCP peer that speaks TLS record framing (type 23, version 0x0303),\n"
 		"no crypto.  IPv6 addresses as [addr]:port.\n"
@@ -86,6 +99,9 @@ static void usage(FILE *out)
 		"  /sys/fs/bpf/tc/globals), as a TLS endpoint would for the resync oracle.\n"
 		"  --duration SEC instead of --records: send whole records for SEC seconds\n"
 		"  (a bulk sender for benchmarks), then print 'elapsed SECONDS'.\n"
+		"  --tcp-info: before shutting down, wait until the peer ACKed everything\n"
+		"  and print 'tcp_info total_retrans N bytes_retrans N data_segs_out N\n"
+		"  bytes_sent N' (TCP_INFO since connect).\n"
 		"--timeout SEC bounds every wait (accept, connect, wait file, EOF); default %d.\n"
 		"--rusage: last line 'rusage user SECONDS sys SECONDS' (this process's CPU).\n"
 		"Exit status: 0 ok, 1 failure, 2 bad arguments.\n",
@@ -424,6 +440,42 @@ static uint32_t read_write_seq(int fd)
 	return seq;
 }
 
+struct tcp_counts {
+	uint64_t total_retrans, bytes_retrans, data_segs_out, bytes_sent;
+};
+
+static void read_tcp_counts(int fd, struct tcp_counts *c)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		die("TCP_INFO: %s", strerror(errno));
+	if (len < offsetof(struct tcp_info, tcpi_bytes_retrans) + sizeof(ti.tcpi_bytes_retrans))
+		die("TCP_INFO has no tcpi_bytes_retrans (%u bytes): kernel older than 4.19", len);
+	c->total_retrans = ti.tcpi_total_retrans;
+	c->bytes_retrans = ti.tcpi_bytes_retrans;
+	c->data_segs_out = ti.tcpi_data_segs_out;
+	c->bytes_sent = ti.tcpi_bytes_sent;
+}
+
+/* Until write_seq == snd_una: every byte written was ACKed. */
+static void wait_all_acked(int fd, double deadline)
+{
+	int unacked;
+
+	for (;;) {
+		if (ioctl(fd, SIOCOUTQ, &unacked))
+			die("SIOCOUTQ: %s", strerror(errno));
+		if (unacked == 0)
+			return;
+		if (now_s() >= deadline)
+			die("timed out with %d bytes not ACKed by the peer", unacked);
+		usleep(1000);
+	}
+}
+
 static void wait_for_file(const char *path, double deadline)
 {
 	struct stat st;
@@ -534,11 +586,13 @@ static int run_client(int argc, char **argv)
 		{ "truth", no_argument, NULL, 'T' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "rusage", no_argument, NULL, 'r' },
+		{ "tcp-info", no_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	const char *connect_arg = NULL, *wait_file = NULL;
-	bool truth = false;
+	struct tcp_counts at_start, at_end;
+	bool truth = false, tcp_info = false;
 	unsigned int duration_s = 0;
 	bool rusage = false;
 	double started = 0;
@@ -572,6 +626,7 @@ static int run_client(int argc, char **argv)
 		case 'T': truth = true; break;
 		case 'd': duration_s = parse_u64("--duration", optarg, 1, 3600); break;
 		case 'r': rusage = true; break;
+		case 'i': tcp_info = true; break;
 		case 'h': usage(stdout); return 0;
 		case ':': bad_arg("%s needs a value", argv[optind - 1]);
 		default: bad_arg("client: unknown argument '%s'", argv[optind - 1]);
@@ -605,6 +660,8 @@ static int run_client(int argc, char **argv)
 		die("getsockname/getpeername: %s", strerror(errno));
 
 	write_seq = read_write_seq(fd);
+	if (tcp_info)
+		read_tcp_counts(fd, &at_start);
 	printf("local %s remote %s write_seq %u\n", fmt_endpoint(&local, lbuf, sizeof(lbuf)),
 	       fmt_endpoint(&peer, pbuf, sizeof(pbuf)), write_seq);
 	fflush(stdout);
@@ -644,6 +701,18 @@ static int run_client(int argc, char **argv)
 		off += n;
 	}
 	free(buf);
+
+	if (tcp_info) {
+		wait_all_acked(fd, now_s() + timeout_s);
+		read_tcp_counts(fd, &at_end);
+		printf("tcp_info total_retrans %llu bytes_retrans %llu data_segs_out %llu "
+		       "bytes_sent %llu\n",
+		       (unsigned long long)(at_end.total_retrans - at_start.total_retrans),
+		       (unsigned long long)(at_end.bytes_retrans - at_start.bytes_retrans),
+		       (unsigned long long)(at_end.data_segs_out - at_start.data_segs_out),
+		       (unsigned long long)(at_end.bytes_sent - at_start.bytes_sent));
+		fflush(stdout);
+	}
 
 	/* Half-close, then wait for the server's EOF: when we exit, the server
 	 * has read every byte. */

@@ -290,9 +290,22 @@ static void trace_segment(struct resync_service *s, const struct tlshim_event *e
 {
 	char src[ENDPOINT_STRLEN], dst[ENDPOINT_STRLEN];
 	static const char *const verdicts[] = { "none", "decrypted", "passed" };
+	static const char *const tx_verdicts[] = { "none", "encrypted", "resync", "skip",
+						   "drop", "untracked" };
 
 	format_endpoint(src, ev->flow.saddr, ev->flow.sport);
 	format_endpoint(dst, ev->flow.daddr, ev->flow.dport);
+	if (ev->flow.dir == TLSHIM_DIR_TX) {
+		/* reason: enum tlshim_tx_drop_reason; headers: records parsed */
+		fprintf(s->trace, "{\"ts_ns\":%llu,\"dir\":\"tx\",\"src\":\"%s\",\"dst\":\"%s\","
+			"\"seq\":%u,\"len\":%u,\"verdict\":\"%s\",\"drop_reason\":%u,"
+			"\"rec_sn\":%llu,\"dump_bytes\":%u,\"headers\":%u,\"state\":\"%s\"}\n",
+			(unsigned long long)ev->ts_ns, src, dst, ev->seq, ev->len,
+			tx_verdicts[ev->verdict < 6 ? ev->verdict : 0], ev->reason,
+			(unsigned long long)ev->rec_sn, ev->tx_dump_bytes, ev->headers,
+			sync_name(ev->sync));
+		return;
+	}
 	fprintf(s->trace, "{\"ts_ns\":%llu,\"dir\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\","
 		"\"seq\":%u,\"len\":%u,\"verdict\":\"%s\",\"reason\":%u,\"rec_sn\":%llu,"
 		"\"headers\":%u,\"state\":\"%s\"}\n",
@@ -342,7 +355,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	case TLSHIM_EV_SEGMENT:
 		if (s->trace)
 			trace_segment(s, ev);
-		if (ev->flags == TLSHIM_RESYNC_NEXT_HINT)
+		if (ev->flow.dir == TLSHIM_DIR_RX && ev->flags == TLSHIM_RESYNC_NEXT_HINT)
 			nh_segment(s, ev);
 		break;
 	}

@@ -26,6 +26,9 @@ int main(int argc, char **argv)
 		{ parse_tests, n_parse_tests },
 		{ mark_tests, n_mark_tests },
 		{ concurrency_tests, n_concurrency_tests },
+		{ tx_tests, n_tx_tests },
+		{ tx_gso_tests, n_tx_gso_tests },
+		{ tx_concurrency_tests, n_tx_concurrency_tests },
 	};
 	char err[256];
 	int failed = 0;

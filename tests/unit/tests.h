@@ -17,5 +17,11 @@ extern const struct test_case mark_tests[];
 extern const size_t n_mark_tests;
 extern const struct test_case concurrency_tests[];
 extern const size_t n_concurrency_tests;
+extern const struct test_case tx_tests[];
+extern const size_t n_tx_tests;
+extern const struct test_case tx_gso_tests[];
+extern const size_t n_tx_gso_tests;
+extern const struct test_case tx_concurrency_tests[];
+extern const size_t n_tx_concurrency_tests;
 
 #endif /* UNIT_TESTS_H */
