@@ -31,7 +31,7 @@ struct pending {
 /* The kernel's CORE_NEXT_HINT bookkeeping for one flow (resync_nh). */
 struct next_hint {
 	struct tlshim_flow flow;
-	int started;
+	uint64_t installed_ns;	/* which installation of the 4-tuple this is */
 	uint32_t rec_seq;	/* the record the kernel is parsing: start */
 	uint32_t rec_len;	/* 0: truth not known yet */
 	uint64_t rec_sn;
@@ -200,8 +200,7 @@ static struct next_hint *hint_state(struct resync_service *s, const struct tlshi
 	h = &s->hints[s->nhints++];
 	memset(h, 0, sizeof(*h));
 	h->flow = *flow;
-	h->reset = 1;		/* tls_set_device_offload_rx() starts reset */
-	h->target = NH_START_IVAL;
+	h->installed_ns = UINT64_MAX;	/* set up at the first segment */
 	return h;
 }
 
@@ -254,15 +253,18 @@ static void nh_segment(struct resync_service *s, const struct tlshim_event *ev)
 {
 	struct next_hint *h = hint_state(s, &ev->flow);
 	uint32_t end = ev->seq + ev->len;
+	struct tlshim_conn conn;
 
-	if (!h)
+	if (!h || bpf_map_lookup_elem(s->m.conns, &ev->flow, &conn))
 		return;
-	if (!h->started) {
-		struct tlshim_conn conn;
-
-		if (bpf_map_lookup_elem(s->m.conns, &ev->flow, &conn))
-			return;
-		h->started = 1;
+	if (h->installed_ns != conn.installed_ns) {
+		/* A new connection on this 4-tuple (or the first event): the
+		 * kernel's per-socket state starts afresh. */
+		memset(h, 0, sizeof(*h));
+		h->flow = ev->flow;
+		h->installed_ns = conn.installed_ns;
+		h->reset = 1;	/* tls_set_device_offload_rx() starts reset */
+		h->target = NH_START_IVAL;
 		h->rec_seq = conn.start_seq;
 	}
 	if (seq_before(h->max_seq, end) || !h->max_seq)
