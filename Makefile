@@ -26,7 +26,7 @@ UNIT_SRCS:= $(wildcard tests/unit/*.c)
 UNIT_HDRS:= $(wildcard tests/unit/*.h)
 TOOLS    := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/*.c))
 
-.PHONY: all deps demo check bench clean
+.PHONY: all deps demo check bench soak clean
 all: $(BPF_OBJ) $(SKEL) tlshim $(BUILD)/unit_tests $(TOOLS)
 
 deps:
@@ -63,6 +63,12 @@ check: deps
 demo: deps
 	$(MAKE) all
 	tools/demo.sh
+
+# The randomized differential test at length: 10 million scenarios
+# (about an hour or two here); make check runs 100,000 of them.
+soak: deps
+	$(MAKE) all
+	build/unit_tests --soak 10000000
 
 bench: deps
 	$(MAKE) all
