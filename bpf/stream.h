@@ -447,9 +447,23 @@ static __always_inline int judge(struct tlshim_stream *st, const struct seg_env 
 	return 1;
 }
 
+/* What only the slow path needs: the clock and the resync settings. */
+static __always_inline void env_fill(struct seg_env *env)
+{
+	const struct tlshim_config *cfg = tlshim_config_get();
+
+	env->now_ns = bpf_ktime_get_ns();
+	env->resync_headers = TLSHIM_DEFAULT_RESYNC_HEADERS;
+	env->resync_timeout = TLSHIM_DEFAULT_RESYNC_TIMEOUT;
+	if (cfg && cfg->initialized) {
+		env->resync_headers = cfg->resync_headers;
+		env->resync_timeout = cfg->resync_timeout_records;
+	}
+}
+
 /* One attempt at a segment; ATTEMPT_RETRY if another CPU got in first. */
 static __always_inline int stream_attempt(struct tlshim_conn *conn, const struct tlshim_pkt *pkt,
-					  const struct seg_env *env, struct seg_result *res,
+					  struct seg_env *env, struct seg_result *res,
 					  const int rx)
 {
 	struct tlshim_stream st;
@@ -481,6 +495,7 @@ static __always_inline int stream_attempt(struct tlshim_conn *conn, const struct
 	st = conn->st;
 	gen = conn->generation;
 	bpf_spin_unlock(&conn->lock);
+	env_fill(env);
 
 	res->verdict = TLSHIM_VERDICT_PASSED;
 	res->rec_sn = st.rec_sn;

@@ -178,10 +178,13 @@ int tlshim_rx(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct seg_job job = { .env = { .ctx = ctx } };
 	const struct tlshim_config *cfg;
+	struct seg_job job;
 	int parsed;
 
+	/* Only the packet fields before the lookup: zeroing the whole job
+	 * would cost every packet of every flow. */
+	__builtin_memset(&job.pkt, 0, sizeof(job.pkt));
 	parsed = tlshim_parse(data, data_end, bpf_xdp_get_buff_len(ctx), &job.pkt);
 	if (parsed != TLSHIM_PARSE_TCP) {
 		if (parsed == TLSHIM_PARSE_MALFORMED)
@@ -194,14 +197,9 @@ int tlshim_rx(struct xdp_md *ctx)
 	if (!job.conn)
 		return XDP_PASS;
 
-	cfg = tlshim_config_get();
-	job.env.now_ns = bpf_ktime_get_ns();
-	job.env.resync_headers = TLSHIM_DEFAULT_RESYNC_HEADERS;
-	job.env.resync_timeout = TLSHIM_DEFAULT_RESYNC_TIMEOUT;
-	if (cfg && cfg->initialized) {
-		job.env.resync_headers = cfg->resync_headers;
-		job.env.resync_timeout = cfg->resync_timeout_records;
-	}
+	__builtin_memset(&job.env, 0, sizeof(job.env));
+	job.env.ctx = ctx;
+	job.done = 0;
 	if (!rx_attempt(&job)) {
 		tlshim_count(rx_tls_state_retry, 1);
 		rx_attempt(&job);
@@ -212,10 +210,12 @@ int tlshim_rx(struct xdp_md *ctx)
 		job.res.reason = TLSHIM_PASS_CONTENDED;
 	}
 	rx_count(&job.res);
+	cfg = tlshim_config_get();
 	if (job.pkt.payload_len &&
 	    ((cfg && cfg->initialized && (cfg->flags & TLSHIM_CFG_TRACE)) ||
 	     job.conn->st.policy == TLSHIM_RESYNC_NEXT_HINT))
-		rx_segment_event(&job.pkt, &job.res, job.env.now_ns, job.conn->st.policy);
+		rx_segment_event(&job.pkt, &job.res, job.env.now_ns ?: bpf_ktime_get_ns(),
+				 job.conn->st.policy);
 	rx_write_meta(ctx, &job.res);
 	return XDP_PASS;
 }
