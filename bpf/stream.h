@@ -492,6 +492,19 @@ static __always_inline int stream_attempt(struct tlshim_conn *conn, const struct
 		res->sync = TLSHIM_SYNC_IN_SYNC;
 		return ATTEMPT_DONE;
 	}
+	if (pkt->payload_len &&
+	    !seq_before(conn->st.expected_seq, pkt->seq + pkt->payload_len)) {
+		/* Wholly old data (retransmission), in any state: untouched,
+		 * the state unchanged. */
+		conn->stats.passed_packets++;
+		conn->stats.old_packets++;
+		res->rec_sn = conn->st.rec_sn;
+		res->sync = conn->st.sync;
+		bpf_spin_unlock(&conn->lock);
+		res->verdict = TLSHIM_VERDICT_PASSED;
+		res->reason = TLSHIM_PASS_OLD;
+		return ATTEMPT_DONE;
+	}
 	st = conn->st;
 	gen = conn->generation;
 	bpf_spin_unlock(&conn->lock);
