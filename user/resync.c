@@ -364,6 +364,44 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/*
+ * A restarted daemon: requests the previous one took off the ring buffer but
+ * never answered are still visible in the flows' state (REQUESTED, with the
+ * guessed header's seq), so pick them up again.  For async the start
+ * packet's window is gone; the end alone is checked against the truth.
+ */
+static void adopt_pending(struct resync_service *s)
+{
+	struct tlshim_flow key, next;
+	struct tlshim_conn conn;
+	bool have_prev = false;
+
+	while (bpf_map_get_next_key(s->m.conns, have_prev ? &key : NULL, &next) == 0) {
+		struct pending *p;
+
+		key = next;
+		have_prev = true;
+		if (bpf_map_lookup_elem_flags(s->m.conns, &key, &conn, BPF_F_LOCK) ||
+		    conn.st.sync != TLSHIM_SYNC_REQUESTED)
+			continue;
+		p = pending_new(s, &key);
+		if (!p)
+			return;
+		p->ts_ns = mono_ns();
+		if (conn.st.policy == TLSHIM_RESYNC_ASYNC) {
+			p->kind = TLSHIM_EV_ASYNC_START;
+			p->seq = conn.st.resync_seq;
+			p->window = 0;
+			p->ended = 1;
+			p->end_seq = conn.st.resync_seq;
+		} else {
+			p->kind = TLSHIM_EV_RESYNC_REQ;
+			p->seq = conn.st.resync_seq + TLS_HEADER_SIZE - 1;
+		}
+		s->stats.adopted++;
+	}
+}
+
 struct resync_service *resync_service_open(const struct device_maps *m)
 {
 	struct resync_service *s = calloc(1, sizeof(*s));
@@ -371,6 +409,7 @@ struct resync_service *resync_service_open(const struct device_maps *m)
 	if (!s)
 		return NULL;
 	s->m = *m;
+	adopt_pending(s);
 	s->rb = ring_buffer__new(m->events, on_event, s, NULL);
 	if (!s->rb) {
 		int err = errno;

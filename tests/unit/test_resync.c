@@ -576,6 +576,48 @@ out:
 }
 
 /*
+ * A loader restart loses nothing: the first service consumes the request
+ * of segment 16 from the ring buffer with no truth to answer it, and is
+ * closed (the daemon died).  A new service finds the flow REQUESTED in the
+ * pinned state, takes the request over and answers it once the truth is
+ * there: segment 17 decrypted.
+ */
+static void restarted_service_adopts_request(struct test *t)
+{
+	struct tls_stream s;
+	struct tls_conn c;
+	struct rs rs, again = { 0 };
+	struct rx_run r;
+
+	rs_clear();
+	fig2_stream(&s, 16);
+	c = tls_conn_new(&s, SEQ0, SN0);
+	REQUIRE(t, !rs_config(2, 64, 0), "writing the config: %s", strerror(errno));
+	if (!rs_open(t, &rs, true) || !rs_install(t, &c, TLSHIM_RESYNC_STREAM_SCAN))
+		goto out;
+	r = send_range(t, &rs, &c, 0, 16);
+	expect_seg(t, &r, TLSHIM_VERDICT_PASSED, TLSHIM_PASS_NOT_SYNCED, 1, TLSHIM_SYNC_REQUESTED);
+	EXPECT_EQ(t, 1, resync_service_stats(rs.svc)->requests);
+	EXPECT_EQ(t, 0, resync_service_stats(rs.svc)->answered);
+	rs_close(&rs);
+
+	test_context(t, "%s", "a new service");
+	rs_truth_all(t, &c);
+	if (!rs_open(t, &again, true))
+		goto out;
+	EXPECT_EQ(t, 1, resync_service_stats(again.svc)->adopted);
+	rs_poll(t, &again);
+	EXPECT_EQ(t, 1, resync_service_stats(again.svc)->answered);
+	r = send_seg(t, &again, &c, 17);
+	expect_decrypted(t, &r, &c, 17 * MSS, 18 * MSS);
+	test_context(t, "%s", "");
+out:
+	rs_close(&again);
+	tls_stream_free(&s);
+	rs_clear();
+}
+
+/*
  * Answers that do not match the request (by hand: the service would not
  * write them): the header's first byte instead of its last (the async
  * convention), then the right seq with the wrong kind.  Each is consumed
@@ -1024,6 +1066,7 @@ const struct test_case resync_tests[] = {
 	       .unsynced = 39),
 #undef POLICY
 	{ "resync_unanswered_request_abandoned", unanswered_request_abandoned, NULL },
+	{ "resync_restarted_service_adopts_request", restarted_service_adopts_request, NULL },
 	{ "resync_stale_answers_skipped", stale_answers_skipped, NULL },
 	{ "resync_next_hint_stale_then_applied", next_hint_stale_then_applied, NULL },
 	{ "resync_ring_full_request_lost_and_repeated", ring_full_request_lost_and_repeated, NULL },
