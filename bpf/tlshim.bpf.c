@@ -88,7 +88,7 @@ struct seg_job {
 
 static __noinline int rx_attempt(struct seg_job *job)
 {
-	job->done = stream_attempt(job->conn, &job->pkt, &job->env, &job->res, 1) ==
+	job->done = stream_attempt(job->conn, &job->pkt, &job->env, &job->res) ==
 		    ATTEMPT_DONE;
 	return job->done;
 }
