@@ -2,7 +2,7 @@
 /*
  * The "parse + one lookup" baselines: the least any flow-keyed device must
  * do per packet.  The device's own parser (bpf/parse.h) and its own
- * connection table (tlshim_conns, shared by pin with the loaded device), so
+ * connection tables (tlshim_conns, tlshim_tx_conns for TC; shared by pin with the loaded device), so
  * the difference to the real programs is exactly the device's logic.
  */
 #include <linux/bpf.h>
@@ -19,6 +19,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 static __always_inline int lookup(struct tlshim_pkt *pkt, __u8 dir)
 {
 	pkt->flow.dir = dir;
+	if (dir == TLSHIM_DIR_TX)	/* the table tlshim_tx runs on */
+		return bpf_map_lookup_elem(&tlshim_tx_conns, &pkt->flow) != NULL;
 	return bpf_map_lookup_elem(&tlshim_conns, &pkt->flow) != NULL;
 }
 

@@ -30,6 +30,25 @@ struct bench_reset {
 };
 
 /*
+ * Value of bench_reset_tx: the TX device state (tlshim_tx_conns) the reset
+ * driver puts back before every run.  Everything but the record log and the
+ * counters: the log's slots are written once by the harness, and the
+ * measured segments complete no record (no walk writes a slot), so the log
+ * is the same for every run once head and tail are restored.
+ */
+struct bench_reset_tx {
+	struct tlshim_flow flow;
+	__u32 expected_seq;
+	__u32 acked_seq;
+	struct tlshim_stream parser;
+	__u32 start_seq;
+	__u8 marker_live;
+	__u8 pad[3];
+	__u32 log_head;
+	__u32 log_tail;
+};
+
+/*
  * Value of bench_rotate: run number r sends the k-th segment (k = r / nflows)
  * of flow i (i = r % nflows): IPv4 source saddr_base + i, seq
  * base_seq + k * seg_len.  Every flow is installed in sync at base_seq inside

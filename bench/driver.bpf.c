@@ -8,6 +8,7 @@
  * BENCH_TARGET_SLOT of its prog array) on the same context:
  *
  *   bench_reset_rx / bench_reset_tx   restore one flow's stream state
+ *                                     (RX: tlshim_conns; TX: tlshim_tx_conns)
  *   bench_rotate_rx                   rewrite the frame into the next in-order
  *                                     segment of the next of N flows
  *
@@ -54,7 +55,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct bench_reset);
+	__type(value, struct bench_reset_tx);
 } bench_reset_tx SEC(".maps");
 
 struct {
@@ -92,6 +93,31 @@ static __always_inline void flow_reset(void *reset_map)
 	bpf_spin_unlock(&conn->lock);
 }
 
+/* The TX device state (tlshim_tx_conns), under the TX commit's lock. */
+static __always_inline void tx_flow_reset(void)
+{
+	const struct bench_reset_tx *r;
+	struct tlshim_tx_conn *conn;
+	__u32 zero = 0;
+
+	r = bpf_map_lookup_elem(&bench_reset_tx, &zero);
+	if (!r)
+		return;
+	conn = bpf_map_lookup_elem(&tlshim_tx_conns, &r->flow);
+	if (!conn)
+		return;
+	bpf_spin_lock(&conn->lock);
+	conn->expected_seq = r->expected_seq;
+	conn->acked_seq = r->acked_seq;
+	conn->parser = r->parser;
+	conn->start_seq = r->start_seq;
+	conn->marker_live = r->marker_live;
+	conn->log_head = r->log_head;
+	conn->log_tail = r->log_tail;
+	conn->generation++;
+	bpf_spin_unlock(&conn->lock);
+}
+
 /* A failed tail call returns XDP_ABORTED / TC_ACT_UNSPEC, which the harness
  * checks for: a driver that measured only itself must not pass unnoticed. */
 SEC("xdp")
@@ -106,7 +132,7 @@ int bench_reset_rx_drv(struct xdp_md *ctx)
 SEC("tc")
 int bench_reset_tx_drv(struct __sk_buff *skb)
 {
-	flow_reset(&bench_reset_tx);
+	tx_flow_reset();
 	bpf_tail_call(skb, &bench_tx_target, BENCH_TARGET_SLOT);
 	return TC_ACT_UNSPEC;
 }

@@ -60,6 +60,7 @@ int env_open(struct bench_env *e)
 	e->conns = bpf_map__fd(e->dev->maps.tlshim_conns);
 	e->keys = bpf_map__fd(e->dev->maps.tlshim_keys);
 	e->stats = bpf_map__fd(e->dev->maps.tlshim_stats);
+	e->tx_conns = bpf_map__fd(e->dev->maps.tlshim_tx_conns);
 	e->rx = bpf_program__fd(e->dev->progs.tlshim_rx);
 	e->tx = bpf_program__fd(e->dev->progs.tlshim_tx);
 	e->empty_xdp = bpf_program__fd(e->empty->progs.bench_empty_xdp);
@@ -168,6 +169,7 @@ void env_clear_conns(struct bench_env *e)
 {
 	clear_map(e->keys);
 	clear_map(e->conns);
+	clear_map(e->tx_conns);
 }
 
 unsigned long long env_counter(struct bench_env *e, size_t offset)

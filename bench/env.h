@@ -11,7 +11,7 @@ struct bench_env {
 	struct bench_empty_bpf *empty;		/* empty XDP and TC programs */
 	struct bench_baseline_bpf *base;	/* parse + one lookup */
 	struct bench_driver_bpf *drv;		/* repeat drivers (driver.bpf.c) */
-	int conns, keys, stats;			/* the device's maps */
+	int conns, keys, stats, tx_conns;	/* the device's maps */
 	int rx, tx;				/* tlshim_rx, tlshim_tx */
 	int empty_xdp, empty_tc, base_xdp, base_tc;
 	int reset_rx, reset_tx, rotate_rx;	/* driver programs */
@@ -41,7 +41,7 @@ int env_anchor_xdp(struct bench_env *e);
 /* Which program a driver tail-calls: tc selects the TC drivers' array. */
 int env_set_target(struct bench_env *e, bool tc, int prog_fd);
 
-/* Empties the connection and key tables. */
+/* Empties the connection (RX and TX) and key tables. */
 void env_clear_conns(struct bench_env *e);
 
 /* Sum of one data-path counter over CPUs (offset into tlshim_counters). */

@@ -194,6 +194,13 @@ int bench_install(struct bench_env *e)
 	snprintf(r->note, sizeof(r->note), "key %zu + value %zu; tlshim_keys adds key %zu + value %zu",
 		 sizeof(struct tlshim_flow), sizeof(struct tlshim_conn), sizeof(struct tlshim_flow),
 		 sizeof(struct tlshim_crypto));
+	r = row_new(SEC_SCALE, "mem_tx_conn_value", "bytes per TX conn: key + value (tlshim_tx_conns)",
+		    "B");
+	r->value = sizeof(struct tlshim_flow) + sizeof(struct tlshim_tx_conn);
+	snprintf(r->note, sizeof(r->note),
+		 "added to the above for a TX connection: its record log (%d slots) is %zu B of it; "
+		 "not installed here (the rates above are RX connections)",
+		 TLSHIM_TX_LOG_SLOTS, sizeof(((struct tlshim_tx_conn *)0)->log));
 	r = row_new(SEC_SCALE, "mem_conn_kernel", "bytes per conn: kernel memlock, conns", "B");
 	r->value = (double)(mem1_c - mem0_c) / N;
 	snprintf(r->reps, sizeof(r->reps), "%d conns installed", N);

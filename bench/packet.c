@@ -20,6 +20,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -36,6 +37,10 @@
 #define SEG		1448
 #define SEQ		1000000u	/* seq of every measured segment */
 #define MAX_REC_LEN	(TLS_HEADER_SIZE + TLS_MAX_PAYLOAD_SIZE + 24)	/* TLS 1.2 AES-GCM */
+#define TX_SEQ		20000000u	/* seq of the TX in-order segment */
+#define TX_LOGGED	1000		/* records in the TX record log (capacity 1024) */
+#define TX_OFF		(5 + 3 * SEG)	/* where the segments start in their record */
+#define TX_BACK		3		/* the retransmission: TX_BACK records back */
 #define PERCALL_SEGS	20000
 #define PERCALL_ROUNDS	3
 
@@ -49,6 +54,13 @@ static const struct bench_tuple nf_tuple = { 0x0a000003, 0x0a000002, 40001, 443 
 /* What the one checking run must do to the flow's counters. */
 struct expect {
 	int decrypted, passed, old, records;
+	int sync;		/* the flow's sync state after the run (0: not checked) */
+};
+
+/* The same for a TX flow (tlshim_tx_conns): its verdict and counters. */
+struct tx_expect {
+	bool set;
+	int verdict, encrypted, ooo, resync, dump_bytes, resent;
 };
 
 struct pkt_case {
@@ -59,8 +71,10 @@ struct pkt_case {
 	int prog;		/* run directly, or the driver's target */
 	__u32 want;		/* expected return value */
 	struct bench_frame frame;
-	struct bench_reset state;
+	struct bench_reset state;		/* RX */
+	struct bench_reset_tx txstate;		/* TX */
 	struct expect expect;
+	struct tx_expect txexpect;
 	char check[96];		/* what the checking run saw, if not as expected */
 	double ns[ROUNDS];
 	double kernel_ns[ROUNDS];
@@ -135,7 +149,59 @@ static struct pkt_case *add(int idx, const char *id, const char *name, bool tc, 
 	return c;
 }
 
-static void build_cases(struct bench_env *e, bool rx_resync, bool tx_replay)
+/*
+ * The TX flow as user/conn_tx.c installs it (tlshim_tx_conns), after
+ * TX_LOGGED + 1 full-size records have left: TX_LOGGED of them are in the
+ * record log (none ACKed), the device is TX_OFF bytes into the last one and
+ * expects TX_SEQ next.  Returns the restorable part (the reset driver's
+ * state); the log itself is written here once.
+ */
+static struct bench_reset_tx tx_state(const struct tlshim_flow *k)
+{
+	__u32 base = TX_SEQ - TX_OFF - TX_LOGGED * MAX_REC_LEN;
+	struct bench_reset_tx r = { .flow = *k };
+	struct tlshim_tx_conn c;
+
+	tlshim_tx_conn_init(&c, TLSHIM_TLS_1_2, TLSHIM_CIPHER_AES_GCM_128, base, 7, 0, 0);
+	r.expected_seq = TX_SEQ;
+	r.acked_seq = c.acked_seq;
+	r.parser = c.parser;
+	r.parser.expected_seq = TX_SEQ;
+	r.parser.rec_start_seq = TX_SEQ - TX_OFF;
+	r.parser.rec_sn = 7 + TX_LOGGED;
+	r.parser.rec_len = MAX_REC_LEN;
+	r.parser.rec_offset = TX_OFF;
+	r.start_seq = c.start_seq;
+	r.marker_live = c.marker_live;
+	r.log_head = 0;
+	r.log_tail = TX_LOGGED;
+	return r;
+}
+
+static int install_tx_conn(struct bench_env *e, const struct tlshim_flow *k)
+{
+	struct bench_reset_tx r = tx_state(k);
+	struct tlshim_tx_conn *c = malloc(sizeof(*c));	/* 16 KiB */
+	int err;
+
+	if (!c)
+		return -1;
+	tlshim_tx_conn_init(c, TLSHIM_TLS_1_2, TLSHIM_CIPHER_AES_GCM_128, r.start_seq, 7, 0, 0);
+	for (__u32 i = 0; i < TX_LOGGED; i++)
+		c->log[i] = r.start_seq + i * MAX_REC_LEN;
+	c->expected_seq = r.expected_seq;
+	c->parser = r.parser;
+	c->log_head = r.log_head;
+	c->log_tail = r.log_tail;
+	/* Beside it, the tlshim_conns entry the loader installs for every
+	 * connection (capacity, version, cipher); tlshim_tx never reads it. */
+	err = install_conn(e, k, r.start_seq) ||
+	      bpf_map_update_elem(e->tx_conns, k, c, BPF_ANY);
+	free(c);
+	return err;
+}
+
+static void build_cases(struct bench_env *e, bool rx_resync)
 {
 	unsigned char body[SEG], p[SEG];
 	struct tlshim_flow rxk, txk;
@@ -169,7 +235,7 @@ static void build_cases(struct bench_env *e, bool rx_resync, bool tx_replay)
 	frame_build(&c->frame, &rx_tuple, SEQ, body, SEG);
 	c->state.flow = rxk;
 	c->state.st = in_record(SEQ, 5 + 3 * SEG);
-	c->expect = (struct expect){ .decrypted = 1 };
+	c->expect = (struct expect){ .decrypted = 1, .sync = TLSHIM_SYNC_IN_SYNC };
 
 	/* The current record ends 100 bytes in; the next one's header follows. */
 	c = add(C_HEADER, "rx_header", "in-order 1448 B with a record header", false, true,
@@ -179,7 +245,7 @@ static void build_cases(struct bench_env *e, bool rx_resync, bool tx_replay)
 	frame_build(&c->frame, &rx_tuple, SEQ, p, SEG);
 	c->state.flow = rxk;
 	c->state.st = in_record(SEQ, MAX_REC_LEN - 100);
-	c->expect = (struct expect){ .decrypted = 1, .records = 1 };
+	c->expect = (struct expect){ .decrypted = 1, .records = 1, .sync = TLSHIM_SYNC_IN_SYNC };
 
 	/* 20 whole records of 72 bytes (the 1448-byte MSS is not a multiple of
 	 * 20; 1440 bytes are). */
@@ -193,7 +259,7 @@ static void build_cases(struct bench_env *e, bool rx_resync, bool tx_replay)
 	c->state.st = in_record(SEQ, 0);
 	c->state.st.rec_len = 0;
 	c->state.st.rec_start_seq = SEQ;
-	c->expect = (struct expect){ .decrypted = 1, .records = 20 };
+	c->expect = (struct expect){ .decrypted = 1, .records = 20, .sync = TLSHIM_SYNC_IN_SYNC };
 
 	/* The previous segment ended with the first 2 header bytes. */
 	c = add(C_SPLIT, "rx_split_header", "in-order 1448 B, header split 2+3", false, true,
@@ -211,7 +277,7 @@ static void build_cases(struct bench_env *e, bool rx_resync, bool tx_replay)
 	}
 	frame_build(&c->frame, &rx_tuple, SEQ, p, SEG);
 	c->state.flow = rxk;
-	c->expect = (struct expect){ .decrypted = 1, .records = 1 };
+	c->expect = (struct expect){ .decrypted = 1, .records = 1, .sync = TLSHIM_SYNC_IN_SYNC };
 
 	/* A lost stream meets a full segment of ciphertext with no header in
 	 * it: for a stream scan, the worst case (every byte looked at). */
@@ -226,59 +292,48 @@ static void build_cases(struct bench_env *e, bool rx_resync, bool tx_replay)
 	c->state.st.lost_reason = TLSHIM_LOSS_GAP;
 	c->state.st.lost_at_seq = SEQ - 5000;
 	c->state.st.lost_seen_seq = SEQ - SEG;
-	c->expect = (struct expect){ .passed = 1 };
+	c->state.st.scan_from_seq = SEQ;	/* scan every byte of the segment */
+	c->expect = (struct expect){ .passed = 1,
+				     .sync = rx_resync ? TLSHIM_SYNC_SCANNING : 0 };
 
 	c = add(C_OLD, "rx_old", "retransmission (wholly old data)", false, true, e->rx,
 		XDP_PASS_);
 	frame_build(&c->frame, &rx_tuple, SEQ, body, SEG);
 	c->state.flow = rxk;
 	c->state.st = in_record(SEQ + 10 * SEG, 5 + 3 * SEG);
-	c->expect = (struct expect){ .passed = 1, .old = 1 };
+	c->expect = (struct expect){ .passed = 1, .old = 1, .sync = TLSHIM_SYNC_IN_SYNC };
 
 	/* TX, TC egress: compared with TC baselines (an skb, not an xdp_buff). */
 	c = add(C_EMPTY_TC, "empty_tc", "baseline A(tc): empty TC program", true, false,
 		e->empty_tc, TC_OK_);
-	frame_build(&c->frame, &tx_tuple, SEQ, body, SEG);
+	frame_build(&c->frame, &tx_tuple, TX_SEQ, body, SEG);
 	c = add(C_BASE_TC, "parse_lookup_tc_hit", "baseline B'(tc): parse + lookup, hit", true,
 		false, e->base_tc, TC_OK_);
-	frame_build(&c->frame, &tx_tuple, SEQ, body, SEG);
+	frame_build(&c->frame, &tx_tuple, TX_SEQ, body, SEG);
 	c = add(C_DRV_TX, "driver_tx", "reset driver -> empty TC (subtracted)", true, true,
 		e->empty_tc, TC_OK_);
-	frame_build(&c->frame, &tx_tuple, SEQ, body, SEG);
-	c->state.flow = txk;
-	c->state.st = in_record(SEQ, 5 + 3 * SEG);
+	frame_build(&c->frame, &tx_tuple, TX_SEQ, body, SEG);
+	c->txstate = tx_state(&txk);
 
-	c = add(C_TX_INORDER, "tx_in_order", "TX in-order 1448 B inside a record", true, true,
-		e->tx, TC_OK_);
-	frame_build(&c->frame, &tx_tuple, SEQ, body, SEG);
-	c->state.flow = txk;
-	c->state.st = in_record(SEQ, 5 + 3 * SEG);
-	c->expect = (struct expect){ .decrypted = 1 };
-
-	c = add(C_TX_RETX, "tx_retransmit",
-		tx_replay ? "TX retransmission: record-log lookup"
-			  : "TX retransmission: ooo count (no rec log yet)",
+	c = add(C_TX_INORDER, "tx_in_order", "TX in-order 1448 B inside a record: encrypted",
 		true, true, e->tx, TC_OK_);
-	frame_build(&c->frame, &tx_tuple, SEQ, body, SEG);
-	c->state.flow = txk;
-	c->state.st = in_record(SEQ + 10 * SEG, 5 + 3 * SEG);
-	c->expect = (struct expect){ .passed = 1, .old = 1 };
-}
+	frame_build(&c->frame, &tx_tuple, TX_SEQ, body, SEG);
+	c->txstate = tx_state(&txk);
+	c->txexpect = (struct tx_expect){ .set = true, .verdict = TLSHIM_TX_ENCRYPTED,
+					  .encrypted = 1 };
 
-/* The record the retransmitted segment belongs to, as the TLS endpoint
- * logged it: what a TX replay looks up (contract: tlshim_rec_log). */
-static void log_tx_record(struct bench_env *e)
-{
-	struct tlshim_rec_key k = {};
-	struct tlshim_rec_val v = {};
-	struct bpf_map *m = bpf_object__find_map_by_name(e->dev->obj, "tlshim_rec_log");
-
-	if (!m)
-		return;
-	flow_key(&k.flow, &tx_tuple, TLSHIM_DIR_TX);
-	k.tcp_seq = SEQ - (5 + 3 * SEG);
-	v.rec_sn = 7;
-	bpf_map_update_elem(bpf_map__fd(m), &k, &v, BPF_ANY);
+	/* mlx5's tx_sync_info_get: a segment behind expected_seq, TX_OFF bytes
+	 * into a record TX_BACK records back, found by a binary search of
+	 * TX_LOGGED logged records; that record's first TX_OFF bytes are
+	 * replayed (DUMP), then the segment is encrypted. */
+	c = add(C_TX_RETX, "tx_retransmit",
+		"TX retransmit: record-log lookup + replay", true, true,
+		e->tx, TC_OK_);
+	frame_build(&c->frame, &tx_tuple, TX_SEQ - TX_BACK * MAX_REC_LEN, body, SEG);
+	c->txstate = tx_state(&txk);
+	c->txexpect = (struct tx_expect){ .set = true, .verdict = TLSHIM_TX_RESYNC,
+					  .encrypted = 1, .ooo = 1, .resync = 1,
+					  .dump_bytes = TX_OFF, .resent = 1 };
 }
 
 static int prepare(struct bench_env *e, const struct pkt_case *c)
@@ -289,7 +344,8 @@ static int prepare(struct bench_env *e, const struct pkt_case *c)
 	if (!c->reset)
 		return 0;
 	fd = bpf_map__fd(c->tc ? e->drv->maps.bench_reset_tx : e->drv->maps.bench_reset_rx);
-	if (bpf_map_update_elem(fd, &zero, &c->state, BPF_ANY))
+	if (bpf_map_update_elem(fd, &zero, c->tc ? (const void *)&c->txstate
+						  : (const void *)&c->state, BPF_ANY))
 		return -1;
 	return env_set_target(e, c->tc, c->prog);
 }
@@ -301,12 +357,47 @@ static int driver_of(struct bench_env *e, const struct pkt_case *c)
 	return c->tc ? e->reset_tx : e->reset_rx;
 }
 
+/* A TX case: run once and compare the verdict and counters of the flow's
+ * tlshim_tx_conns entry with what the case promises. */
+static void check_tx_case(struct bench_env *e, struct pkt_case *c)
+{
+	struct tlshim_tx_conn *b = malloc(sizeof(*b)), *a = malloc(sizeof(*a));
+	const struct tx_expect *x = &c->txexpect;
+	__u32 ret = 0;
+
+	if (!a || !b || prepare(e, c) ||
+	    bpf_map_lookup_elem_flags(e->tx_conns, &c->txstate.flow, b, BPF_F_LOCK) ||
+	    run_once(driver_of(e, c), c->frame.bytes, c->frame.len, &ret, NULL) ||
+	    bpf_map_lookup_elem_flags(e->tx_conns, &c->txstate.flow, a, BPF_F_LOCK)) {
+		snprintf(c->check, sizeof(c->check), "CHECK FAILED: could not run once");
+		goto out;
+	}
+#define D(f) (int)(a->stats.f - b->stats.f)
+	if (ret != c->want || a->last_verdict != x->verdict ||
+	    D(encrypted_packets) != x->encrypted || D(ooo) != x->ooo ||
+	    D(resync) != x->resync || D(dump_bytes) != x->dump_bytes ||
+	    D(resent_packets) != x->resent || D(records) || D(untracked))
+		snprintf(c->check, sizeof(c->check),
+			 "CHECK FAILED: ret %u verdict %d enc %d ooo %d resync %d dump %d resent %d "
+			 "records %d untracked %d",
+			 ret, a->last_verdict, D(encrypted_packets), D(ooo), D(resync),
+			 D(dump_bytes), D(resent_packets), D(records), D(untracked));
+#undef D
+out:
+	free(a);
+	free(b);
+}
+
 /* Run once and compare the flow's counters with what the case promises. */
 static void check_case(struct bench_env *e, struct pkt_case *c)
 {
 	struct tlshim_conn before, after;
 	__u32 ret = 0;
 
+	if (c->txexpect.set) {
+		check_tx_case(e, c);
+		return;
+	}
 	if (!c->expect.decrypted && !c->expect.passed)
 		return;
 	if (prepare(e, c) ||
@@ -318,11 +409,14 @@ static void check_case(struct bench_env *e, struct pkt_case *c)
 	}
 #define D(f) (int)(after.stats.f - before.stats.f)
 	if (D(decrypted_packets) != c->expect.decrypted || D(passed_packets) != c->expect.passed ||
-	    D(old_packets) != c->expect.old || D(records) != c->expect.records)
+	    D(old_packets) != c->expect.old || D(records) != c->expect.records ||
+	    (c->expect.sync && after.st.sync != c->expect.sync))
 		snprintf(c->check, sizeof(c->check),
-			 "CHECK FAILED: decrypted %d passed %d old %d records %d, expected %d %d %d %d",
+			 "CHECK FAILED: decrypted %d passed %d old %d records %d sync %d, "
+			 "expected %d %d %d %d %d",
 			 D(decrypted_packets), D(passed_packets), D(old_packets), D(records),
-			 c->expect.decrypted, c->expect.passed, c->expect.old, c->expect.records);
+			 after.st.sync, c->expect.decrypted, c->expect.passed, c->expect.old,
+			 c->expect.records, c->expect.sync);
 #undef D
 }
 
@@ -420,7 +514,6 @@ int bench_packets(struct bench_env *e)
 {
 	bool rx_resync = prog_uses_map(e->rx, "tlshim_resync_resp") ||
 			 prog_uses_map(e->rx, "tlshim_events");
-	bool tx_replay = prog_uses_map(e->tx, "tlshim_rec_log");
 	double pc_empty[PERCALL_ROUNDS], pc_dev[PERCALL_ROUNDS], pc_diff[PERCALL_ROUNDS];
 	struct tlshim_flow rxk, txk;
 	struct summary s;
@@ -429,12 +522,11 @@ int bench_packets(struct bench_env *e)
 	flow_key(&rxk, &rx_tuple, TLSHIM_DIR_RX);
 	flow_key(&txk, &tx_tuple, TLSHIM_DIR_TX);
 	env_clear_conns(e);
-	if (install_conn(e, &rxk, SEQ) || install_conn(e, &txk, SEQ)) {
+	if (install_conn(e, &rxk, SEQ) || install_tx_conn(e, &txk)) {
 		fprintf(stderr, "bench: cannot install the bench flows\n");
 		return -1;
 	}
-	log_tx_record(e);
-	build_cases(e, rx_resync, tx_replay);
+	build_cases(e, rx_resync);
 	for (int i = 0; i < C_COUNT; i++)
 		check_case(e, &cases[i]);
 
@@ -507,26 +599,27 @@ int bench_packets(struct bench_env *e)
 	case_row(C_BASE_TC, C_EMPTY_TC, -1, NULL);
 	case_row(C_TX_INORDER, C_EMPTY_TC, C_BASE_TC, "B'(tc)");
 	r = case_row(C_TX_RETX, C_EMPTY_TC, C_BASE_TC, "B'(tc)");
-	if (!tx_replay)
-		snprintf(r->note + strlen(r->note), sizeof(r->note) - strlen(r->note),
-			 "%sthis build's tlshim_tx uses no record log: the old-data path is "
-			 "measured; the record logged for it is in tlshim_rec_log for when it does",
-			 r->note[0] ? "; " : "");
+	if (!r->note[0])
+		snprintf(r->note, sizeof(r->note),
+			 "segment %d records behind expected_seq, found by binary search of %d "
+			 "logged records; %d B of its record replayed (DUMP), then encrypted",
+			 TX_BACK, TX_LOGGED, TX_OFF);
 
-	r = case_row(C_DRV_RX, -1, -1, NULL);
-	r->value = 0;
-	{
+	for (int d = 0; d < 2; d++) {
+		int drv = d ? C_DRV_TX : C_DRV_RX, empty = d ? C_EMPTY_TC : C_EMPTY_XDP;
 		double v[ROUNDS];
 
+		r = case_row(drv, -1, -1, NULL);
 		for (int i = 0; i < ROUNDS; i++)
-			v[i] = cases[C_DRV_RX].ns[i] - cases[C_EMPTY_XDP].ns[i];
+			v[i] = cases[drv].ns[i] - cases[empty].ns[i];
 		summarize(v, ROUNDS, &s);
 		r->value = s.median;
 		r->lo = s.min;
 		r->hi = s.max;
 		snprintf(r->note, sizeof(r->note),
-			 "driver's own cost (restore state, tail call), removed from every "
-			 "installed-flow case above");
+			 "driver's own cost (restore %s state, tail call), removed from every "
+			 "installed-flow %s case above", d ? "tlshim_tx_conns" : "tlshim_conns",
+			 d ? "TX" : "RX");
 	}
 	env_clear_conns(e);
 	return 0;
