@@ -8,7 +8,7 @@ BUILD    := build
 
 # Debian 12 packages the build and the tests need (make deps installs them).
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
-	    gcc make iproute2 util-linux nftables libssl-dev openssl
+	    gcc make iproute2 util-linux nftables ethtool libssl-dev openssl
 
 # ... and the kTLS VM tests (make vmtest, part of make check): installed
 # without recommends, they are only needed to boot one throwaway VM.
@@ -34,7 +34,7 @@ UNIT_SRCS:= $(wildcard tests/unit/*.c)
 UNIT_HDRS:= $(wildcard tests/unit/*.h)
 TOOLS    := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/*.c))
 
-.PHONY: all deps vmdeps demo check vmtest bench clean
+.PHONY: all deps vmdeps demo check vmtest bench soak clean
 all: $(BPF_OBJ) $(SKEL) $(KTLS_OBJ) $(KTLS_SKEL) tlshim $(BUILD)/unit_tests $(TOOLS)
 
 deps:
@@ -98,9 +98,31 @@ demo: deps
 	$(MAKE) all
 	tools/demo.sh
 
+# The randomized differential test at length: 10 million scenarios
+# (about an hour or two here); make check runs 100,000 of them.
+soak: deps
+	$(MAKE) all
+	build/unit_tests --soak 10000000
+
 bench: deps
 	$(MAKE) all
 	tools/bench.sh
 
 clean:
 	rm -rf $(BUILD) tlshim
+
+# make bench: the harness in bench/ (never run by make check).  Its BPF
+# objects are built like the device's and load beside it, sharing its maps.
+BENCH_BPF_OBJS := $(patsubst bench/%.bpf.c,$(BUILD)/bench_%.bpf.o,$(wildcard bench/*.bpf.c))
+BENCH_SKELS    := $(BENCH_BPF_OBJS:.bpf.o=.skel.h)
+BENCH_SRCS     := $(filter-out %.bpf.c,$(wildcard bench/*.c))
+all: $(BUILD)/bench
+
+$(BUILD)/bench_%.bpf.o: bench/%.bpf.c bench/bench.h $(BPF_SRCS) | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -Ibench -c $< -o $@
+
+$(BUILD)/bench_%.skel.h: $(BUILD)/bench_%.bpf.o
+	$(BPFTOOL) gen skeleton $< name bench_$*_bpf > $@
+
+$(BUILD)/bench: $(BENCH_SRCS) $(wildcard bench/*.h) $(BENCH_SKELS) $(USER_LIB) $(USER_HDRS)
+	$(CC) $(CFLAGS) -Ibench $(BENCH_SRCS) $(USER_LIB) -o $@ $(LDLIBS) -lm

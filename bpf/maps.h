@@ -119,4 +119,19 @@ static __always_inline const struct tlshim_config *tlshim_config_get(void)
 			__c->field += (n);			\
 	} while (0)
 
+/* ---- Transmit side (bpf/tx.h) ---- */
+
+/* The TX device state per connection, keyed like tlshim_conns.  A separate
+ * table because its value carries the record log (16 KiB): tlshim_conns
+ * still holds every TX connection the loader installed (capacity, version,
+ * cipher); this one is what the TX program runs on. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TLSHIM_MAX_CONNS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct tlshim_flow);
+	__type(value, struct tlshim_tx_conn);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} tlshim_tx_conns SEC(".maps");
+
 #endif /* TLSHIM_MAPS_H */

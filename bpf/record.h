@@ -22,7 +22,7 @@ struct rec_walk {
 	__u32 end;		/* frame offset after the payload */
 	struct tlshim_stream *st;	/* the caller's working copy */
 	__u16 headers;		/* headers completed in this segment */
-	__u8 in_sync;		/* records opened now are decryptable (rec_ok) */
+	__u8 in_sync;		/* reserved: the walk is the same in sync or not */
 	__u8 pad;
 	__u8 bad_header;	/* the kernel's parser would reject a header */
 	__u8 fault;		/* a load helper failed: frame shorter than parsed */
@@ -58,7 +58,7 @@ static __always_inline long rec_open(struct rec_walk *w, __u8 type,
 	}
 	w->st->rec_len = TLS_HEADER_SIZE + len;
 	w->st->rec_offset = TLS_HEADER_SIZE;
-	w->st->rec_ok = w->in_sync;
+	w->st->rec_ok = 1;
 	*(__u32 *)w->st->hdr_part = 0;
 	w->headers++;
 	return 0;
@@ -118,7 +118,7 @@ static long name(__u32 index, struct rec_walk *w)				\
 		w->st->rec_sn++;							\
 		w->st->rec_len = 0;						\
 		w->st->rec_offset = 0;						\
-		w->st->rec_ok = w->in_sync;					\
+		w->st->rec_ok = 1;					\
 	}									\
 	return 0;								\
 }

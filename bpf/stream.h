@@ -71,7 +71,7 @@ struct seg_result {
 
 /* Per-packet inputs the attempt needs besides the packet. */
 struct seg_env {
-	void *ctx;		/* struct xdp_md * (rx) or struct __sk_buff * (tx) */
+	struct xdp_md *ctx;
 	__u64 now_ns;
 	__u32 resync_headers;
 	__u32 resync_timeout;
@@ -101,8 +101,6 @@ struct walk_io {
 
 int tlshim_rx_walk(struct xdp_md *ctx, struct tlshim_stream *st, struct walk_io *io);
 int tlshim_rx_scan(struct xdp_md *ctx, struct tlshim_stream *st, struct walk_io *io);
-int tlshim_tx_walk(struct __sk_buff *skb, struct tlshim_stream *st, struct walk_io *io);
-int tlshim_tx_scan(struct __sk_buff *skb, struct tlshim_stream *st, struct walk_io *io);
 
 static __always_inline int seq_before(__u32 a, __u32 b)
 {
@@ -162,7 +160,7 @@ static __always_inline void restart_scan(struct tlshim_stream *st, struct seg_re
 /* Walk [start_seq, seg_end) of the segment through the record framing. */
 static __always_inline void walk(struct tlshim_stream *st, struct walk_io *io,
 				 const struct seg_env *env, const struct tlshim_pkt *pkt,
-				 __u32 start_seq, __u8 in_sync, const int rx)
+				 __u32 start_seq, __u8 in_sync)
 {
 	__u32 skip = start_seq - pkt->seq, n = pkt->payload_len - skip;
 
@@ -173,10 +171,8 @@ static __always_inline void walk(struct tlshim_stream *st, struct walk_io *io,
 		/* The common case for large records: the bytes are body of the
 		 * current record and do not finish it. */
 		st->rec_offset += n;
-	else if (rx)
-		tlshim_rx_walk(env->ctx, st, io);
 	else
-		tlshim_tx_walk(env->ctx, st, io);
+		tlshim_rx_walk(env->ctx, st, io);
 }
 
 /* A hole before seq: keep the stream if it falls inside the current
@@ -195,7 +191,7 @@ static __always_inline int skip_hole(struct tlshim_stream *st, __u32 seq)
 		st->rec_sn++;
 		st->rec_len = 0;
 		st->rec_offset = 0;
-		st->rec_ok = st->sync == TLSHIM_SYNC_IN_SYNC;
+		st->rec_ok = 1;
 	}
 	return 1;
 }
@@ -245,7 +241,8 @@ static __always_inline void apply_answer(struct tlshim_stream *st,
 		/* Records counted since the guess, plus the guess's number. */
 		st->rec_sn += ans->rec_sn;
 		st->sync = TLSHIM_SYNC_IN_SYNC;
-		st->rec_ok = st->rec_len != 0;
+		/* rec_ok stays as tracked: the current record can be decrypted
+		 * if the device parsed its start and lost none of it. */
 	} else {
 		if (ans->kind != TLSHIM_EV_RECORD)
 			return;
@@ -291,17 +288,16 @@ static __always_inline void maybe_request(struct tlshim_stream *st, const struct
 
 /* Before the walk: holes, and the search for a lost stream. */
 static __always_inline void before_walk(struct tlshim_stream *st, const struct seg_env *env,
-					const struct tlshim_pkt *pkt, struct seg_result *res,
-					const int rx)
+					const struct tlshim_pkt *pkt, struct seg_result *res)
 {
 	__u32 seg_end = pkt->seq + pkt->payload_len;
-	int scanning_policy = rx && (st->policy == TLSHIM_RESYNC_STREAM_SCAN ||
+	int scanning_policy = (st->policy == TLSHIM_RESYNC_STREAM_SCAN ||
 				     st->policy == TLSHIM_RESYNC_ASYNC);
 
 	if (st->sync == TLSHIM_SYNC_IN_SYNC) {
 		if (!seq_before(st->expected_seq, pkt->seq))
 			return;
-		if (rx && skip_hole(st, pkt->seq)) {
+		if (skip_hole(st, pkt->seq)) {
 			res->flags |= SEG_KEPT_SYNC;
 			return;
 		}
@@ -330,7 +326,7 @@ static __always_inline __u32 first_new_seq(const struct tlshim_stream *st,
 
 static __always_inline void scan(struct tlshim_stream *st, struct walk_io *io,
 				 const struct seg_env *env, const struct tlshim_pkt *pkt,
-				 struct seg_result *res, const int rx)
+				 struct seg_result *res)
 {
 	__u32 start = first_new_seq(st, pkt), guess;
 
@@ -338,10 +334,7 @@ static __always_inline void scan(struct tlshim_stream *st, struct walk_io *io,
 		start = st->scan_from_seq;
 	io->off = io->scan_from = pkt->payload_off + (start - pkt->seq);
 	io->end = pkt->payload_off + pkt->payload_len;
-	if (rx)
-		tlshim_rx_scan(env->ctx, st, io);
-	else
-		tlshim_tx_scan(env->ctx, st, io);
+	tlshim_rx_scan(env->ctx, st, io);
 	if (!io->found)
 		return;
 	if (st->policy == TLSHIM_RESYNC_ASYNC) {
@@ -360,6 +353,7 @@ static __always_inline void scan(struct tlshim_stream *st, struct walk_io *io,
 	st->rec_offset = 0;
 	st->rec_sn = 0;
 	st->chain = 0;
+	st->rec_ok = 1;
 	*(__u32 *)st->hdr_part = 0;
 }
 
@@ -399,8 +393,7 @@ static __always_inline void after_walk(struct tlshim_stream *st, const struct wa
 
 /* Judge the segment on a private copy of the state; 1 if the state changed. */
 static __always_inline int judge(struct tlshim_stream *st, const struct seg_env *env,
-				 const struct tlshim_pkt *pkt, struct seg_result *res,
-				 const int rx)
+				 const struct tlshim_pkt *pkt, struct seg_result *res)
 {
 	__u32 seg_end = pkt->seq + pkt->payload_len;
 	struct walk_io io = {};
@@ -412,7 +405,7 @@ static __always_inline int judge(struct tlshim_stream *st, const struct seg_env 
 		res->reason = TLSHIM_PASS_OLD;
 		return 0;
 	}
-	if (rx && (st->sync == TLSHIM_SYNC_REQUESTED ||
+	if ((st->sync == TLSHIM_SYNC_REQUESTED ||
 		   (st->sync == TLSHIM_SYNC_LOST && st->policy == TLSHIM_RESYNC_NEXT_HINT))) {
 		struct tlshim_resync_resp *ans =
 			bpf_map_lookup_elem(&tlshim_resync_resp, &pkt->flow);
@@ -421,16 +414,18 @@ static __always_inline int judge(struct tlshim_stream *st, const struct seg_env 
 			apply_answer(st, ans, pkt, res, env->now_ns);
 	}
 	was_synced = st->sync == TLSHIM_SYNC_IN_SYNC;
+	before_walk(st, env, pkt, res);
+	/* After a hole that ended exactly at a record boundary the segment's
+	 * first byte is in the next record. */
 	res->rec_sn = st->rec_sn;
-	before_walk(st, env, pkt, res, rx);
 	if (st->sync == TLSHIM_SYNC_SCANNING)
-		scan(st, &io, env, pkt, res, rx);
+		scan(st, &io, env, pkt, res);
 	if (!io.fault && (st->sync == TLSHIM_SYNC_IN_SYNC || st->sync == TLSHIM_SYNC_TRACKING ||
 			  st->sync == TLSHIM_SYNC_REQUESTED)) {
 		__u32 start = first_new_seq(st, pkt);
 		__u8 ok_at_start = st->rec_ok;
 
-		walk(st, &io, env, pkt, start, st->sync == TLSHIM_SYNC_IN_SYNC, rx);
+		walk(st, &io, env, pkt, start, st->sync == TLSHIM_SYNC_IN_SYNC);
 		if (!io.fault)
 			after_walk(st, &io, env, pkt, res, start, ok_at_start);
 	}
@@ -443,31 +438,77 @@ static __always_inline int judge(struct tlshim_stream *st, const struct seg_env 
 	return 1;
 }
 
+/* What only the slow path needs: the clock and the resync settings. */
+static __always_inline void env_fill(struct seg_env *env)
+{
+	const struct tlshim_config *cfg = tlshim_config_get();
+
+	env->now_ns = bpf_ktime_get_ns();
+	env->resync_headers = TLSHIM_DEFAULT_RESYNC_HEADERS;
+	env->resync_timeout = TLSHIM_DEFAULT_RESYNC_TIMEOUT;
+	if (cfg && cfg->initialized) {
+		env->resync_headers = cfg->resync_headers;
+		env->resync_timeout = cfg->resync_timeout_records;
+	}
+}
+
 /* One attempt at a segment; ATTEMPT_RETRY if another CPU got in first. */
 static __always_inline int stream_attempt(struct tlshim_conn *conn, const struct tlshim_pkt *pkt,
-					  const struct seg_env *env, struct seg_result *res,
-					  const int rx)
+					  struct seg_env *env, struct seg_result *res)
 {
 	struct tlshim_stream st;
 	__u32 gen;
 	int changed;
 
+	__builtin_memset(res, 0, sizeof(*res));
+	res->bytes = pkt->payload_len;
+
 	bpf_spin_lock(&conn->lock);
+	/* The common case in one critical section, no helper needed: an
+	 * in-order segment that is body of the current, decryptable record
+	 * and does not finish it. */
+	if (conn->st.sync == TLSHIM_SYNC_IN_SYNC && conn->st.rec_ok &&
+	    conn->st.expected_seq == pkt->seq && pkt->payload_len &&
+	    conn->st.rec_offset >= TLS_HEADER_SIZE &&
+	    conn->st.rec_len - conn->st.rec_offset > pkt->payload_len) {
+		conn->st.expected_seq += pkt->payload_len;
+		conn->st.rec_offset += pkt->payload_len;
+		conn->generation++;
+		conn->stats.decrypted_packets++;
+		conn->stats.decrypted_bytes += pkt->payload_len;
+		res->rec_sn = conn->st.rec_sn;
+		bpf_spin_unlock(&conn->lock);
+		res->verdict = TLSHIM_VERDICT_DECRYPTED;
+		res->sync = TLSHIM_SYNC_IN_SYNC;
+		return ATTEMPT_DONE;
+	}
+	if (pkt->payload_len &&
+	    !seq_before(conn->st.expected_seq, pkt->seq + pkt->payload_len)) {
+		/* Wholly old data (retransmission), in any state: untouched,
+		 * the state unchanged. */
+		conn->stats.passed_packets++;
+		conn->stats.old_packets++;
+		res->rec_sn = conn->st.rec_sn;
+		res->sync = conn->st.sync;
+		bpf_spin_unlock(&conn->lock);
+		res->verdict = TLSHIM_VERDICT_PASSED;
+		res->reason = TLSHIM_PASS_OLD;
+		return ATTEMPT_DONE;
+	}
 	st = conn->st;
 	gen = conn->generation;
 	bpf_spin_unlock(&conn->lock);
+	env_fill(env);
 
-	__builtin_memset(res, 0, sizeof(*res));
 	res->verdict = TLSHIM_VERDICT_PASSED;
 	res->rec_sn = st.rec_sn;
-	res->bytes = pkt->payload_len;
 	res->sync = st.sync;
 	if (pkt->payload_len == 0) {
 		/* ACK, SYN, FIN: nothing for the record layer. */
 		res->reason = TLSHIM_PASS_NO_PAYLOAD;
 		return ATTEMPT_DONE;
 	}
-	changed = judge(&st, env, pkt, res, rx);
+	changed = judge(&st, env, pkt, res);
 	if (changed < 0) {
 		/* Frame shorter than its IP header claims: judge nothing. */
 		__builtin_memset(res, 0, sizeof(*res));

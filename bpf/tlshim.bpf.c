@@ -19,13 +19,12 @@
 #include "record.h"
 #include "scan.h"
 #include "stream.h"
+#include "tx.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 DEFINE_REC_WALK_STEP(rx_walk_step, bpf_xdp_load_bytes)
-DEFINE_REC_WALK_STEP(tx_walk_step, bpf_skb_load_bytes)
 DEFINE_HEADER_SCAN_STEP(rx_scan_step, bpf_xdp_load_bytes)
-DEFINE_HEADER_SCAN_STEP(tx_scan_step, bpf_skb_load_bytes)
 
 /* The global functions stream.h calls (see struct walk_io there).  The
  * loop context lives on their own stack: bpf_loop wants a stack pointer,
@@ -72,14 +71,13 @@ __noinline int name(ctx_type *ctx, struct tlshim_stream *st, struct walk_io *io)
 	return 0;								\
 }
 
+/* The transmit side walks with its own step (bpf/tx.h: it logs every
+ * record that ends); stream.h's tx branches are never instantiated. */
 DEFINE_WALK(tlshim_rx_walk, struct xdp_md, rx_walk_step)
-DEFINE_WALK(tlshim_tx_walk, struct __sk_buff, tx_walk_step)
 DEFINE_SCAN(tlshim_rx_scan, struct xdp_md, rx_scan_step)
-DEFINE_SCAN(tlshim_tx_scan, struct __sk_buff, tx_scan_step)
 
 /* A segment's judgement, retried once if another CPU changed the flow's
- * state meanwhile (stream.h).  One subprogram per direction, called at
- * most twice. */
+ * state meanwhile (stream.h), called at most twice. */
 struct seg_job {
 	struct tlshim_conn *conn;
 	struct tlshim_pkt pkt;
@@ -90,14 +88,7 @@ struct seg_job {
 
 static __noinline int rx_attempt(struct seg_job *job)
 {
-	job->done = stream_attempt(job->conn, &job->pkt, &job->env, &job->res, 1) ==
-		    ATTEMPT_DONE;
-	return job->done;
-}
-
-static __noinline int tx_attempt(struct seg_job *job)
-{
-	job->done = stream_attempt(job->conn, &job->pkt, &job->env, &job->res, 0) ==
+	job->done = stream_attempt(job->conn, &job->pkt, &job->env, &job->res) ==
 		    ATTEMPT_DONE;
 	return job->done;
 }
@@ -187,29 +178,28 @@ int tlshim_rx(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct seg_job job = { .env = { .ctx = ctx } };
 	const struct tlshim_config *cfg;
+	struct seg_job job;
 	int parsed;
 
+	/* Only the packet fields before the lookup: zeroing the whole job
+	 * would cost every packet of every flow. */
+	__builtin_memset(&job.pkt, 0, sizeof(job.pkt));
 	parsed = tlshim_parse(data, data_end, bpf_xdp_get_buff_len(ctx), &job.pkt);
 	if (parsed != TLSHIM_PARSE_TCP) {
 		if (parsed == TLSHIM_PARSE_MALFORMED)
 			tlshim_count(rx_tls_unparsed, 1);
 		return XDP_PASS;
 	}
+	tx_ack_seen(&job.pkt);	/* the peer's ACKs free the TX record log */
 	job.pkt.flow.dir = TLSHIM_DIR_RX;
 	job.conn = bpf_map_lookup_elem(&tlshim_conns, &job.pkt.flow);
 	if (!job.conn)
 		return XDP_PASS;
 
-	cfg = tlshim_config_get();
-	job.env.now_ns = bpf_ktime_get_ns();
-	job.env.resync_headers = TLSHIM_DEFAULT_RESYNC_HEADERS;
-	job.env.resync_timeout = TLSHIM_DEFAULT_RESYNC_TIMEOUT;
-	if (cfg && cfg->initialized) {
-		job.env.resync_headers = cfg->resync_headers;
-		job.env.resync_timeout = cfg->resync_timeout_records;
-	}
+	__builtin_memset(&job.env, 0, sizeof(job.env));
+	job.env.ctx = ctx;
+	job.done = 0;
 	if (!rx_attempt(&job)) {
 		tlshim_count(rx_tls_state_retry, 1);
 		rx_attempt(&job);
@@ -220,10 +210,12 @@ int tlshim_rx(struct xdp_md *ctx)
 		job.res.reason = TLSHIM_PASS_CONTENDED;
 	}
 	rx_count(&job.res);
+	cfg = tlshim_config_get();
 	if (job.pkt.payload_len &&
 	    ((cfg && cfg->initialized && (cfg->flags & TLSHIM_CFG_TRACE)) ||
 	     job.conn->st.policy == TLSHIM_RESYNC_NEXT_HINT))
-		rx_segment_event(&job.pkt, &job.res, job.env.now_ns, job.conn->st.policy);
+		rx_segment_event(&job.pkt, &job.res, job.env.now_ns ?: bpf_ktime_get_ns(),
+				 job.conn->st.policy);
 	rx_write_meta(ctx, &job.res);
 	return XDP_PASS;
 }
@@ -253,28 +245,11 @@ int tlshim_tx(struct __sk_buff *skb)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
-	struct seg_job job = { .env = { .ctx = skb } };
-	struct tlshim_counters *c;
+	struct tlshim_pkt pkt = {};
 
-	if (tlshim_parse(data, data_end, skb->len, &job.pkt) != TLSHIM_PARSE_TCP)
+	/* skb->len covers a whole GSO super-packet (up to 64 KiB), most of it
+	 * beyond the linear data: the walk reads it with bpf_skb_load_bytes. */
+	if (tlshim_parse(data, data_end, skb->len, &pkt) != TLSHIM_PARSE_TCP)
 		return TC_ACT_OK;
-	job.pkt.flow.dir = TLSHIM_DIR_TX;
-	job.conn = bpf_map_lookup_elem(&tlshim_conns, &job.pkt.flow);
-	if (!job.conn)
-		return TC_ACT_OK;
-
-	if (!tx_attempt(&job))
-		tx_attempt(&job);
-	c = tlshim_counters();
-	if (!c || !job.done)
-		return TC_ACT_OK;
-	/* In-order TX is "encrypted"; any other data segment is out of order
-	 * (the TX issue models what the driver does with it). */
-	if (job.res.verdict == TLSHIM_VERDICT_DECRYPTED) {
-		c->tx_tls_encrypted_packets++;
-		c->tx_tls_encrypted_bytes += job.res.bytes;
-	} else if (job.res.reason != TLSHIM_PASS_NO_PAYLOAD) {
-		c->tx_tls_ooo++;
-	}
-	return TC_ACT_OK;
+	return tx_segment(skb, &pkt);
 }

@@ -111,8 +111,9 @@ struct tlshim_stream {
 	__u8 hdr_part[4];	/* header bytes seen while rec_offset < 5 (split header) */
 	enum tlshim_sync sync;
 	enum tlshim_loss lost_reason;
-	__u8 rec_ok;		/* the current record can be decrypted: its start was
-				 * parsed in sync (or confirmed) and no byte of it lost */
+	__u8 rec_ok;		/* the device parsed the current record's start and
+				 * lost none of its bytes: once in sync (or confirmed)
+				 * the record can be decrypted */
 	enum tlshim_resync_policy policy;
 	__u32 lost_at_seq;	/* where the stream was lost: expected_seq before a
 				 * gap, or the first byte of a rejected header */
@@ -252,16 +253,17 @@ struct tlshim_event {
 	__u32 type;		/* enum tlshim_event_type */
 	__u32 seq;
 	__u32 len;
-	__u32 flags;		/* EV_SEGMENT: the flow's resync policy */
+	__u32 flags;		/* EV_SEGMENT: the flow's resync policy (tx: 0) */
 	struct tlshim_flow flow;
 	__u64 ts_ns;		/* bpf_ktime_get_ns() */
 	__u64 rec_sn;
-	__u8 verdict;		/* EV_SEGMENT: enum tlshim_verdict */
-	__u8 reason;		/* EV_SEGMENT: enum tlshim_pass_reason */
+	__u8 verdict;		/* EV_SEGMENT: enum tlshim_verdict (tx: tlshim_tx_verdict) */
+	__u8 reason;		/* EV_SEGMENT: enum tlshim_pass_reason (tx: tlshim_tx_drop_reason) */
 	__u8 sync;		/* state after the segment */
 	__u8 pad;
 	__u16 headers;
-	__u16 pad2;
+	__u16 tx_dump_bytes;	/* EV_SEGMENT, tx: record bytes replayed before it
+				 * (under a record: 2^14 + 256 + 5 at most) */
 };
 
 /* Value of tlshim_keys: crypto_info as tls_dev_add receives it. */
@@ -284,6 +286,146 @@ struct tlshim_sw_conn {
 	__u64 refused_ns;		/* CLOCK_MONOTONIC */
 };
 
+/*
+ * ---- Transmit side (bpf/tx.h) -------------------------------------------
+ *
+ * The TX device model of tls-offload.rst ("TX" in normal operation and in
+ * resync handling, "Transmission of pre-TLS data") as mlx5 implements it:
+ * a segment at the expected seq is encrypted; any other is out of order
+ * and the driver looks up the record holding its first byte in the
+ * kernel's records_list (tls_get_record): found -> replay the record's
+ * bytes from its start up to the segment (DUMP), encrypt the segment and
+ * continue from its end; before the start marker -> send as is; otherwise
+ * (straddles the marker, record ACKed and freed, or evicted here) -> drop.
+ *
+ * The stack hands the device framed records, so the device learns record
+ * boundaries by walking the record headers of the bytes it sees leave; the
+ * record log is the stand-in for records_list: the start seq of every
+ * record the device saw complete and the peer has not yet ACKed.
+ */
+
+/*
+ * The record log is a ring of TLSHIM_TX_LOG_SLOTS record starts; at most
+ * TLSHIM_TX_LOG_MAX of them are live (`tlshim config set record-log N`
+ * picks the capacity within it; 0 in tlshim_config means the default).
+ * The slots beyond the live ones are where a walk writes the records it
+ * finds before committing them (bpf/tx.h), so a walk logs at most
+ * TLSHIM_TX_WALK_MAX_RECORDS records and never overwrites a live slot.  A
+ * 64 KiB segment completes at most 2261 TLS 1.2 AES-GCM records (29 bytes
+ * at least on the wire); only TLS 1.3 or ChaCha20 records of under 22
+ * bytes can exceed the bound, and such a segment empties the log (its
+ * records count as evicted).
+ */
+#define TLSHIM_TX_LOG_SLOTS	4096	/* a power of two: positions are masked */
+#define TLSHIM_TX_LOG_MAX	1024
+#define TLSHIM_TX_LOG_DEFAULT	TLSHIM_TX_LOG_MAX
+#define TLSHIM_TX_WALK_MAX_RECORDS	(TLSHIM_TX_LOG_SLOTS - TLSHIM_TX_LOG_MAX)
+
+/* What the device did with one TX segment (the per-packet TX verdict). */
+enum __attribute__((packed)) tlshim_tx_verdict {
+	TLSHIM_TX_NO_PAYLOAD = 0,	/* ACK, SYN, FIN: nothing to encrypt */
+	TLSHIM_TX_ENCRYPTED = 1,	/* at the expected seq: encrypted */
+	TLSHIM_TX_RESYNC = 2,		/* out of order, record found: its prefix
+					 * replayed (mlx5 DUMP), then encrypted */
+	TLSHIM_TX_SKIP = 3,		/* out of order, wholly before the start
+					 * marker: pre-offload data, sent as is */
+	TLSHIM_TX_DROP = 4,		/* out of order, no record state: a NIC drops it */
+	TLSHIM_TX_UNTRACKED = 5,	/* the device lost the byte stream (a gap in
+					 * what it saw, a bad header) or the state
+					 * kept changing: passed unjudged */
+};
+
+/* Why a segment got TLSHIM_TX_DROP (all counted as tx_tls_drop_no_sync_data). */
+enum __attribute__((packed)) tlshim_tx_drop_reason {
+	TLSHIM_TX_DROP_NONE = 0,
+	TLSHIM_TX_DROP_STRADDLE = 1,	/* starts before the start marker, ends after it */
+	TLSHIM_TX_DROP_ACKED = 2,	/* its record (or the marker) was ACKed and freed */
+	TLSHIM_TX_DROP_EVICTED = 3,	/* its record was evicted from a full log */
+};
+
+/* Per-connection TX counters. */
+struct tlshim_tx_stats {
+	__u64 encrypted_packets;	/* in order or after a replay (mlx5 counts both) */
+	__u64 encrypted_bytes;
+	__u64 ooo;			/* segments not at the expected seq */
+	__u64 resync;			/* of those, resolved by a replay (even of 0 bytes) */
+	__u64 dump_packets;		/* replays of at least one byte */
+	__u64 dump_bytes;		/* record bytes replayed */
+	__u64 resync_resume;		/* resyncs of new data after a retransmission
+					 * (mlx5 continued from the retransmission) */
+	__u64 dump_bytes_resume;	/* bytes those replayed */
+	__u64 skip_no_sync_data;	/* pre-offload data sent as is */
+	__u64 drop_no_sync_data;	/* no record state: a NIC drops them */
+	__u64 drop_straddle;		/* of those: straddling the start marker */
+	__u64 drop_acked;		/*   record already ACKed and freed */
+	__u64 drop_evicted;		/*   record evicted from a full log */
+	__u64 dropped;			/* really dropped (enforce-drops) */
+	__u64 resent_packets;		/* segments starting below the highest seq seen */
+	__u64 resent_bytes;		/* their bytes below it */
+	__u64 records;			/* record headers parsed */
+	__u64 evicted;			/* records evicted from a full log */
+	__u64 acks;			/* ACKs that advanced acked_seq */
+	__u64 untracked;		/* segments passed unjudged (TLSHIM_TX_UNTRACKED) */
+	__u64 lost_sync;		/* times the device lost the byte stream */
+	__u64 header_errors;		/* invalid record headers */
+	__u64 retries;			/* commits redone after a concurrent update */
+};
+
+/*
+ * Value of tlshim_tx_conns, keyed like tlshim_conns (dir TLSHIM_DIR_TX).
+ * The record log is a ring of record start seqs indexed by log position
+ * (records completed since install, free-running): positions
+ * [log_head, log_tail) are logged, position p sits in log[p % SLOTS], its
+ * record number is parser.rec_sn - (log_tail - p).  The record the parser
+ * is in (parser.rec_start_seq, parser.rec_sn) is always known; it ends the
+ * log.
+ */
+struct tlshim_tx_conn {
+	struct bpf_spin_lock lock;	/* guards everything below */
+	__u32 generation;		/* bumped by every TX-path commit */
+	__u32 expected_seq;		/* mlx5's priv_tx->expected_seq */
+	__u32 acked_seq;		/* highest ACK the receive side saw */
+	/* The record parser at the highest byte seen leave:
+	 * parser.expected_seq is that seq ("sent end"). */
+	struct tlshim_stream parser;
+	__u32 start_seq;		/* the start marker (start_offload_tcp_sn) */
+	__u8 marker_live;		/* 0 once an ACK covered the start marker */
+	__u8 enforce_drops;		/* --enforce-drops at conn add */
+	enum tlshim_tx_verdict last_verdict;
+	enum tlshim_tx_drop_reason last_drop_reason;
+	__u32 log_head;
+	__u32 log_tail;
+	__u64 start_rec_sn;
+	__u64 installed_ns;		/* CLOCK_MONOTONIC */
+	struct tlshim_tx_stats stats;
+	__u32 log[TLSHIM_TX_LOG_SLOTS];
+};
+
+/* tls_dev_add for TX: the record numbered start_rec_sn begins at start_seq,
+ * the start marker stands for everything before it. */
+static inline void tlshim_tx_conn_init(struct tlshim_tx_conn *c, __u16 version,
+				       __u16 cipher, __u32 start_seq,
+				       __u64 start_rec_sn, __u8 enforce_drops,
+				       __u64 now_ns)
+{
+	__builtin_memset(c, 0, sizeof(*c));
+	c->expected_seq = start_seq;
+	c->acked_seq = start_seq;
+	c->parser.expected_seq = start_seq;
+	c->parser.rec_start_seq = start_seq;
+	c->parser.rec_sn = start_rec_sn;
+	c->parser.sync = TLSHIM_SYNC_IN_SYNC;
+	c->parser.rec_min_len = tlshim_rec_min_len(version, cipher);
+	c->parser.rec_max_len = tlshim_rec_max_len(version, cipher);
+	c->parser.rec_ok = 1;
+	c->parser.policy = TLSHIM_RESYNC_NONE;	/* TX has nothing to find again */
+	c->start_seq = start_seq;
+	c->marker_live = 1;
+	c->enforce_drops = enforce_drops;
+	c->start_rec_sn = start_rec_sn;
+	c->installed_ns = now_ns;
+}
+
 /* Value of tlshim_config (one entry).  A fresh ip/tc load sees zeroes;
  * the programs then use the defaults, so `initialized` tells them apart. */
 struct tlshim_config {
@@ -294,10 +436,11 @@ struct tlshim_config {
 	__u32 resync_headers;		/* headers a guess must chain before a request */
 	__u32 resync_timeout_records;	/* records without an answer before giving up */
 	__u32 resync_policy;		/* default for new connections */
-	__u32 pad;
+	__u32 tx_record_log;		/* TX record log capacity, 0: TLSHIM_TX_LOG_DEFAULT */
 };
 
 #define TLSHIM_CFG_TRACE		0x1	/* EV_SEGMENT for every segment */
+#define TLSHIM_CFG_ENFORCE_DROPS	0x2	/* TX: really drop what a NIC would drop */
 #define TLSHIM_DEFAULT_RESYNC_HEADERS	2
 #define TLSHIM_DEFAULT_RESYNC_TIMEOUT	64
 #define TLSHIM_MAX_RESYNC_HEADERS	16
@@ -327,6 +470,14 @@ struct tlshim_config {
 	X(tx_tls_dump_packets)			\
 	X(tx_tls_dump_bytes)			\
 	X(tx_tls_resync_bytes)			\
+	X(tx_tls_resent_packets)		\
+	X(tx_tls_resent_bytes)			\
+	X(tx_tls_records)			\
+	X(tx_tls_log_evicted)			\
+	X(tx_tls_dropped)			\
+	X(tx_tls_untracked)			\
+	X(tx_tls_state_retry)			\
+	X(tx_tls_events_lost)			\
 	X(rx_tls_passed_packets)		\
 	X(rx_tls_old_packets)			\
 	X(rx_tls_lost_sync)			\

@@ -6,7 +6,10 @@
  *
  *   tlssend server --listen ADDR:PORT [--count-file F] [--timeout SEC]
  *   tlssend client --connect ADDR:PORT --records N --record-size S
- *                  [--write-size W] [--wait-file F] [--timeout SEC]
+ *                  [--write-size W] [--wait-file F] [--timeout SEC] [--truth]
+ *                  [--tcp-info]
+ *   tlssend client --connect ADDR:PORT --duration SEC --record-size S ...
+ * --rusage (either side) ends the output with the process's CPU time.
  *
  * The client prints, right after connecting and before sending anything,
  *   local ADDR:PORT remote ADDR:PORT write_seq N
@@ -14,6 +17,14 @@
  * from the kernel (TCP_REPAIR), so a test can install the connection in the
  * device at exactly that sequence number.  IPv6 addresses are written
  * [addr]:port, the way `tlshim conn` names connections.
+ *
+ * With --tcp-info the client waits, once everything is written, until the
+ * peer has ACKed every byte, and prints (before its FIN, so no FIN
+ * retransmission is in them) what the socket's TCP_INFO counted since the
+ * connection was set up:
+ *   tcp_info total_retrans N bytes_retrans N data_segs_out N bytes_sent N
+ * total_retrans and data_segs_out count MSS-sized segments (a GSO packet
+ * counts as several), bytes_* count payload bytes.
  *
  * Exit status: 0 success, 1 runtime failure (including a broken record stream
  * on the server), 2 bad command line (one line naming the argument).
@@ -24,15 +35,19 @@
 #include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>		/* glibc's struct tcp_info stops at tcpi_total_retrans */
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -61,9 +76,10 @@ static const char *prog = "tlssend";
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: %s server --listen ADDR:PORT [--count-file F] [--timeout SEC]\n"
-		"       %s client --connect ADDR:PORT --records N --record-size S\n"
-		"                 [--write-size W] [--wait-file F] [--timeout SEC] [--truth]\n"
+		"Usage: %s server --listen ADDR:PORT [--count-file F] [--timeout SEC] [--rusage]\n"
+		"       %s client --connect ADDR:PORT (--records N | --duration SEC) --record-size S\n"
+		"                 [--write-size W] [--wait-file F] [--timeout SEC] [--rusage] [--truth]\n"
+		"                 [--tcp-info]\n"
 		"\n"
 		"A TCP peer that speaks TLS record framing (type 23, version 0x0303),\n"
 		"no crypto.  IPv6 addresses as [addr]:port.\n"
@@ -81,9 +97,24 @@ static void usage(FILE *out)
 		"  --truth: before sending, publish every record's start seq and number\n"
 		"  to the device's record log (tlshim_rec_log under TLSHIM_PIN_DIR or\n"
 		"  /sys/fs/bpf/tc/globals), as a TLS endpoint would for the resync oracle.\n"
+		"  --duration SEC instead of --records: send whole records for SEC seconds\n"
+		"  (a bulk sender for benchmarks), then print 'elapsed SECONDS'.\n"
+		"  --tcp-info: before shutting down, wait until the peer ACKed everything\n"
+		"  and print 'tcp_info total_retrans N bytes_retrans N data_segs_out N\n"
+		"  bytes_sent N' (TCP_INFO since connect).\n"
 		"--timeout SEC bounds every wait (accept, connect, wait file, EOF); default %d.\n"
+		"--rusage: last line 'rusage user SECONDS sys SECONDS' (this process's CPU).\n"
 		"Exit status: 0 ok, 1 failure, 2 bad arguments.\n",
 		prog, prog, CLIENT_MIN_RECORD, CLIENT_MAX_RECORD, DEFAULT_TIMEOUT_S);
+}
+
+static void print_rusage(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	printf("rusage user %.6f sys %.6f\n", ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
 }
 
 static void __attribute__((noreturn, format(printf, 1, 2))) bad_arg(const char *fmt, ...)
@@ -294,9 +325,11 @@ static int run_server(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "count-file", required_argument, NULL, 'c' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "rusage", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
+	bool rusage = false;
 	struct sockaddr_storage addr, bound;
 	socklen_t addr_len = 0, blen = sizeof(bound);
 	const char *listen_arg = NULL, *count_file = NULL;
@@ -312,6 +345,7 @@ static int run_server(int argc, char **argv)
 		switch (c) {
 		case 'l': listen_arg = optarg; break;
 		case 'c': count_file = optarg; break;
+		case 'r': rusage = true; break;
 		case 't': timeout_s = parse_u64("--timeout", optarg, 1, 86400); break;
 		case 'h': usage(stdout); return 0;
 		case ':': bad_arg("%s needs a value", argv[optind - 1]);
@@ -369,6 +403,8 @@ static int run_server(int argc, char **argv)
 	snprintf(line, sizeof(line), "received %llu bytes %llu records\n",
 		 (unsigned long long)parser.bytes, (unsigned long long)parser.records);
 	fputs(line, stdout);
+	if (rusage)
+		print_rusage();
 	fflush(stdout);
 	if (count_file)
 		write_count_file(count_file, line);
@@ -402,6 +438,42 @@ static uint32_t read_write_seq(int fd)
 	if (err)
 		die("reading the send sequence number (TCP_QUEUE_SEQ): %s", strerror(err));
 	return seq;
+}
+
+struct tcp_counts {
+	uint64_t total_retrans, bytes_retrans, data_segs_out, bytes_sent;
+};
+
+static void read_tcp_counts(int fd, struct tcp_counts *c)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		die("TCP_INFO: %s", strerror(errno));
+	if (len < offsetof(struct tcp_info, tcpi_bytes_retrans) + sizeof(ti.tcpi_bytes_retrans))
+		die("TCP_INFO has no tcpi_bytes_retrans (%u bytes): kernel older than 4.19", len);
+	c->total_retrans = ti.tcpi_total_retrans;
+	c->bytes_retrans = ti.tcpi_bytes_retrans;
+	c->data_segs_out = ti.tcpi_data_segs_out;
+	c->bytes_sent = ti.tcpi_bytes_sent;
+}
+
+/* Until write_seq == snd_una: every byte written was ACKed. */
+static void wait_all_acked(int fd, double deadline)
+{
+	int unacked;
+
+	for (;;) {
+		if (ioctl(fd, SIOCOUTQ, &unacked))
+			die("SIOCOUTQ: %s", strerror(errno));
+		if (unacked == 0)
+			return;
+		if (now_s() >= deadline)
+			die("timed out with %d bytes not ACKed by the peer", unacked);
+		usleep(1000);
+	}
 }
 
 static void wait_for_file(const char *path, double deadline)
@@ -512,11 +584,18 @@ static int run_client(int argc, char **argv)
 		{ "wait-file", required_argument, NULL, 'f' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "truth", no_argument, NULL, 'T' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "rusage", no_argument, NULL, 'r' },
+		{ "tcp-info", no_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	const char *connect_arg = NULL, *wait_file = NULL;
-	bool truth = false;
+	struct tcp_counts at_start, at_end;
+	bool truth = false, tcp_info = false;
+	unsigned int duration_s = 0;
+	bool rusage = false;
+	double started = 0;
 	uint64_t records = 0, total, off;
 	uint32_t body = 0, write_size = 0, write_seq;
 	bool have_records = false, have_size = false;
@@ -545,6 +624,9 @@ static int run_client(int argc, char **argv)
 		case 'f': wait_file = optarg; break;
 		case 't': timeout_s = parse_u64("--timeout", optarg, 1, 86400); break;
 		case 'T': truth = true; break;
+		case 'd': duration_s = parse_u64("--duration", optarg, 1, 3600); break;
+		case 'r': rusage = true; break;
+		case 'i': tcp_info = true; break;
 		case 'h': usage(stdout); return 0;
 		case ':': bad_arg("%s needs a value", argv[optind - 1]);
 		default: bad_arg("client: unknown argument '%s'", argv[optind - 1]);
@@ -555,8 +637,10 @@ static int run_client(int argc, char **argv)
 	if (!connect_arg)
 		bad_arg("client: --connect ADDR:PORT is required");
 	parse_endpoint("--connect", connect_arg, &addr, &addr_len);
-	if (!have_records)
-		bad_arg("client: --records N is required");
+	if (have_records && duration_s)
+		bad_arg("client: --records and --duration exclude each other");
+	if (!have_records && !duration_s)
+		bad_arg("client: --records N or --duration SEC is required");
 	if (!have_size)
 		bad_arg("client: --record-size S is required");
 	if (!write_size)
@@ -576,6 +660,8 @@ static int run_client(int argc, char **argv)
 		die("getsockname/getpeername: %s", strerror(errno));
 
 	write_seq = read_write_seq(fd);
+	if (tcp_info)
+		read_tcp_counts(fd, &at_start);
 	printf("local %s remote %s write_seq %u\n", fmt_endpoint(&local, lbuf, sizeof(lbuf)),
 	       fmt_endpoint(&peer, pbuf, sizeof(pbuf)), write_seq);
 	fflush(stdout);
@@ -585,11 +671,28 @@ static int run_client(int argc, char **argv)
 	if (wait_file)
 		wait_for_file(wait_file, now_s() + timeout_s);
 
-	buf = malloc(write_size);
-	if (!buf)
-		die("out of memory");
-	total = records * (TLS_HEADER_SIZE + body);
-	for (off = 0; off < total;) {
+	if (duration_s) {
+		/* Bulk mode: the same whole records over and over, generated once,
+		 * so the sender's CPU goes to the socket, not to making bytes. */
+		uint32_t per = TLS_HEADER_SIZE + body, n = write_size / per ? write_size / per : 1;
+		double end;
+
+		buf = malloc((size_t)n * per);
+		if (!buf)
+			die("out of memory");
+		for (uint32_t i = 0; i < n * per; i++)
+			buf[i] = stream_byte(i, body);
+		started = now_s();
+		end = started + duration_s;
+		for (total = 0, records = 0; now_s() < end; total += (uint64_t)n * per, records += n)
+			write_all(fd, buf, (size_t)n * per, timeout_s, total);
+	} else {
+		buf = malloc(write_size);
+		if (!buf)
+			die("out of memory");
+		total = records * (TLS_HEADER_SIZE + body);
+	}
+	for (off = duration_s ? total : 0; off < total;) {
 		uint32_t n = total - off < write_size ? total - off : write_size;
 
 		for (uint32_t i = 0; i < n; i++)
@@ -598,6 +701,18 @@ static int run_client(int argc, char **argv)
 		off += n;
 	}
 	free(buf);
+
+	if (tcp_info) {
+		wait_all_acked(fd, now_s() + timeout_s);
+		read_tcp_counts(fd, &at_end);
+		printf("tcp_info total_retrans %llu bytes_retrans %llu data_segs_out %llu "
+		       "bytes_sent %llu\n",
+		       (unsigned long long)(at_end.total_retrans - at_start.total_retrans),
+		       (unsigned long long)(at_end.bytes_retrans - at_start.bytes_retrans),
+		       (unsigned long long)(at_end.data_segs_out - at_start.data_segs_out),
+		       (unsigned long long)(at_end.bytes_sent - at_start.bytes_sent));
+		fflush(stdout);
+	}
 
 	/* Half-close, then wait for the server's EOF: when we exit, the server
 	 * has read every byte. */
@@ -618,6 +733,10 @@ static int run_client(int argc, char **argv)
 	close(fd);
 	printf("sent %llu bytes %llu records\n", (unsigned long long)total,
 	       (unsigned long long)records);
+	if (duration_s)
+		printf("elapsed %.6f\n", now_s() - started);
+	if (rusage)
+		print_rusage();
 	return 0;
 }
 

@@ -47,6 +47,7 @@ struct device_maps {
 	int rec_log;
 	int resync_resp;
 	int events;
+	int tx_conns;
 };
 const char *pin_dir(void);
 const char *run_dir(void);
@@ -92,6 +93,21 @@ struct opt *opt_get(struct opt *opts, const char *name);
 
 /* Zero a connection's keys in place, then delete its entries. */
 void conn_remove(const struct device_maps *m, const struct tlshim_flow *flow);
+
+/* One number `conn list` shows. */
+struct conn_field {
+	const char *name;
+	unsigned long long value;
+};
+#define CONN_FIELDS_MAX 48
+
+/* The TX side of a connection (user/conn_tx.c). */
+int tx_conn_install(const struct device_maps *m, const struct tlshim_flow *flow,
+		    __u16 version, __u16 cipher, __u32 start_seq, __u64 start_rec_sn,
+		    bool enforce_drops);
+/* Reads it consistently (BPF_F_LOCK); returns NULL if there is none. */
+struct tlshim_tx_conn *tx_conn_read(const struct device_maps *m, const struct tlshim_flow *flow);
+size_t tx_conn_fields(const struct tlshim_tx_conn *c, struct conn_field *f);
 
 /* Subcommands. */
 int cmd_attach(int argc, char **argv);

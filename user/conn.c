@@ -17,7 +17,7 @@ static void conn_usage(FILE *f)
 		"Usage: tlshim conn add rx|tx SADDR:PORT DADDR:PORT --tcp-seq N [--rec-seq N]\n"
 		"                 [--version 1.2|1.3] [--cipher aes-gcm-128|aes-gcm-256|chacha20-poly1305]\n"
 		"                 [--key HEX --iv HEX [--salt HEX]]\n"
-		"                 [--resync stream-scan|async|next-hint|none]\n"
+		"                 [--resync stream-scan|async|next-hint|none] [--enforce-drops]\n"
 		"       tlshim conn del rx|tx SADDR:PORT DADDR:PORT\n"
 		"       tlshim conn list [-j|--json] [--show-keys]\n"
 		"\n"
@@ -34,8 +34,15 @@ static void conn_usage(FILE *f)
 		"            map tlshim_keys, zeroed on delete, shown only with --show-keys.\n"
 		"--resync    how the rx device finds a lost stream again (default from\n"
 		"            tlshim config: stream-scan)\n"
+		"--enforce-drops  tx only: really drop the segments a NIC would drop\n"
+		"            (tx_tls_drop_no_sync_data) instead of only counting them, to\n"
+		"            watch TCP's reaction (also global: tlshim config set enforce-drops on)\n"
 		"A full device refuses the install: the connection stays in software\n"
-		"(listed as such, counted in rx_tls_ctx_full / TlsCurrRxSw).\n");
+		"(listed as such, counted in rx_tls_ctx_full / TlsCurrRxSw).\n"
+		"tx connections also show the transmit side: expected_seq (the device's),\n"
+		"sent_seq (after the highest byte seen leave), acked_seq (the peer's ACKs,\n"
+		"seen by the receive side: attach XDP on the same interface), the record\n"
+		"log (log_records, marker_live) and the TX counters.\n");
 }
 
 /* Key, iv and salt lengths of tls12_crypto_info_* for each cipher. */
@@ -80,6 +87,7 @@ void conn_remove(const struct device_maps *m, const struct tlshim_flow *flow)
 	 * old bytes in the freed element. */
 	bpf_map_update_elem(m->keys, flow, &zero_keys, BPF_EXIST | BPF_F_LOCK);
 	bpf_map_delete_elem(m->keys, flow);
+	bpf_map_delete_elem(m->tx_conns, flow);
 	bpf_map_delete_elem(m->conns, flow);
 }
 
@@ -89,7 +97,8 @@ static int conn_add(int argc, char **argv)
 		{ "tcp-seq", NULL, true }, { "rec-seq", NULL, true },
 		{ "version", NULL, true }, { "cipher", NULL, true },
 		{ "key", NULL, true }, { "iv", NULL, true }, { "salt", NULL, true },
-		{ "resync", NULL, true }, { "help", "h", false }, { 0 }
+		{ "resync", NULL, true }, { "enforce-drops", NULL, false }, { "help", "h", false },
+		{ 0 }
 	};
 	struct tlshim_crypto crypto = {};
 	struct tlshim_flow flow;
@@ -125,6 +134,9 @@ static int conn_add(int argc, char **argv)
 	if (opt_get(opts, "cipher")->seen && !parse_cipher(opt_get(opts, "cipher")->value, &cipher))
 		usage_error("cipher", "'%s' (use aes-gcm-128, aes-gcm-256 or chacha20-poly1305)",
 			    opt_get(opts, "cipher")->value);
+	if (opt_get(opts, "enforce-drops")->seen && flow.dir != TLSHIM_DIR_TX)
+		usage_error("enforce-drops", "only tx connections drop segments (the device "
+			    "never drops received ones)");
 
 	if (opt_get(opts, "resync")->seen) {
 		if (!parse_policy(opt_get(opts, "resync")->value, &policy))
@@ -163,7 +175,8 @@ static int conn_add(int argc, char **argv)
 
 	device_maps_open(&m);
 	res = device_install(&m, &flow, version, cipher, tcp_seq, rec_seq,
-			     policy_given ? policy : -1, &crypto, &capacity);
+			     policy_given ? policy : -1, opt_get(opts, "enforce-drops")->seen,
+			     &crypto, &capacity);
 	memset(&crypto, 0, sizeof(crypto));
 	switch (res) {
 	case INSTALL_OK:
@@ -213,11 +226,6 @@ static int conn_del(int argc, char **argv)
 	return EXIT_OK;
 }
 
-struct conn_field {
-	const char *name;
-	unsigned long long value;
-};
-
 /* The numbers `conn list` shows, in order; both formats print this list. */
 static size_t conn_fields(const struct tlshim_conn *c, struct conn_field *f)
 {
@@ -255,7 +263,6 @@ static size_t conn_fields(const struct tlshim_conn *c, struct conn_field *f)
 #undef FIELD
 	return n;
 }
-#define CONN_FIELDS_MAX 32
 
 struct keys_hex {
 	char key[65], iv[25], salt[9];
@@ -268,19 +275,23 @@ static void keys_to_hex(const struct tlshim_crypto *k, struct keys_hex *h)
 	print_hex(h->salt, k->salt, k->salt_len);
 }
 
+/* tx: the transmit side's state, or NULL (an rx connection). */
 static void print_conn_text(const struct tlshim_flow *flow, const struct tlshim_conn *c,
-			    const struct tlshim_crypto *keys)
+			    const struct tlshim_tx_conn *tx, const struct tlshim_crypto *keys)
 {
 	char src[ENDPOINT_STRLEN], dst[ENDPOINT_STRLEN];
 	struct conn_field f[CONN_FIELDS_MAX];
-	size_t n = conn_fields(c, f);
+	const struct tlshim_stream *st = tx ? &tx->parser : &c->st;
+	size_t n = tx ? tx_conn_fields(tx, f) : conn_fields(c, f);
 
 	flow_names(flow, src, dst);
 	printf("%s %s %s tls %s %s %s resync %s", dir_name(flow->dir), src, dst,
-	       version_name(c->tls_version), cipher_name(c->cipher), sync_name(c->st.sync),
-	       policy_name(c->st.policy));
-	if (c->st.sync == TLSHIM_SYNC_LOST)
-		printf(" (%s)", loss_name(c->st.lost_reason));
+	       version_name(c->tls_version), cipher_name(c->cipher), sync_name(st->sync),
+	       policy_name(st->policy));
+	if (st->sync == TLSHIM_SYNC_LOST)
+		printf(" (%s)", loss_name(st->lost_reason));
+	if (tx && tx->enforce_drops)
+		printf(" enforce-drops");
 	for (size_t i = 0; i < n; i++)
 		printf("%s%s %llu", i % 5 ? " " : "\n   ", f[i].name, f[i].value);
 	printf("\n");
@@ -294,19 +305,23 @@ static void print_conn_text(const struct tlshim_flow *flow, const struct tlshim_
 }
 
 static void print_conn_json(const struct tlshim_flow *flow, const struct tlshim_conn *c,
-			    const struct tlshim_crypto *keys, bool first)
+			    const struct tlshim_tx_conn *tx, const struct tlshim_crypto *keys,
+			    bool first)
 {
 	char src[ENDPOINT_STRLEN], dst[ENDPOINT_STRLEN];
 	struct conn_field f[CONN_FIELDS_MAX];
-	size_t n = conn_fields(c, f);
+	const struct tlshim_stream *st = tx ? &tx->parser : &c->st;
+	size_t n = tx ? tx_conn_fields(tx, f) : conn_fields(c, f);
 
 	flow_names(flow, src, dst);
 	printf("%s{\"dir\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\",\"mode\":\"device\","
 	       "\"version\":\"%s\",\"cipher\":\"%s\",\"state\":\"%s\",\"lost_reason\":\"%s\","
 	       "\"resync\":\"%s\"",
 	       first ? "" : ",\n", dir_name(flow->dir), src, dst, version_name(c->tls_version),
-	       cipher_name(c->cipher), sync_name(c->st.sync), loss_name(c->st.lost_reason),
-	       policy_name(c->st.policy));
+	       cipher_name(c->cipher), sync_name(st->sync), loss_name(st->lost_reason),
+	       policy_name(st->policy));
+	if (tx)
+		printf(",\"enforce_drops\":%s", tx->enforce_drops ? "true" : "false");
 	for (size_t i = 0; i < n; i++)
 		printf(",\"%s\":%llu", f[i].name, f[i].value);
 	if (keys) {
@@ -325,6 +340,7 @@ static int conn_list(int argc, char **argv)
 	};
 	struct tlshim_flow key, next;
 	struct tlshim_conn conn;
+	struct tlshim_tx_conn *tx;
 	struct tlshim_crypto keys;
 	struct device_maps m;
 	const char *pos[1];
@@ -349,10 +365,12 @@ static int conn_list(int argc, char **argv)
 			continue;
 		if (show_keys && bpf_map_lookup_elem_flags(m.keys, &key, &keys, BPF_F_LOCK))
 			memset(&keys, 0, sizeof(keys));
+		tx = key.dir == TLSHIM_DIR_TX ? tx_conn_read(&m, &key) : NULL;
 		if (json)
-			print_conn_json(&key, &conn, show_keys ? &keys : NULL, first);
+			print_conn_json(&key, &conn, tx, show_keys ? &keys : NULL, first);
 		else
-			print_conn_text(&key, &conn, show_keys ? &keys : NULL);
+			print_conn_text(&key, &conn, tx, show_keys ? &keys : NULL);
+		free(tx);
 		first = false;
 	}
 	memset(&keys, 0, sizeof(keys));

@@ -45,12 +45,13 @@ void device_maps_open(struct device_maps *m)
 	m->rec_log = open_pinned("tlshim_rec_log", true);
 	m->resync_resp = open_pinned("tlshim_resync_resp", true);
 	m->events = open_pinned("tlshim_events", true);
+	m->tx_conns = open_pinned("tlshim_tx_conns", true);
 }
 
 void device_maps_close(struct device_maps *m)
 {
 	int *fds[] = { &m->conns, &m->keys, &m->sw_conns, &m->config, &m->stats, &m->device,
-		       &m->rec_log, &m->resync_resp, &m->events };
+		       &m->rec_log, &m->resync_resp, &m->events, &m->tx_conns };
 
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
 		if (*fds[i] >= 0)
@@ -107,6 +108,8 @@ void effective_config(const struct tlshim_config *raw, struct tlshim_config *cfg
 		cfg->resync_timeout_records = TLSHIM_DEFAULT_RESYNC_TIMEOUT;
 		cfg->resync_policy = TLSHIM_RESYNC_STREAM_SCAN;
 	}
+	if (!raw->tx_record_log || raw->tx_record_log > TLSHIM_TX_LOG_MAX)
+		cfg->tx_record_log = TLSHIM_TX_LOG_DEFAULT;	/* what the device uses */
 }
 
 int read_device(const struct device_maps *m, struct tlshim_device *dev)

@@ -6,7 +6,8 @@
 
 enum install_result device_install(const struct device_maps *m, const struct tlshim_flow *flow,
 				   __u16 version, __u16 cipher, __u32 tcp_seq, __u64 rec_sn,
-				   int policy, const struct tlshim_crypto *crypto, __u32 *capacity)
+				   int policy, bool enforce_drops, const struct tlshim_crypto *crypto,
+				   __u32 *capacity)
 {
 	struct tlshim_crypto no_keys = {};
 	struct tlshim_config cfg, raw;
@@ -43,6 +44,9 @@ enum install_result device_install(const struct device_maps *m, const struct tls
 		err = bpf_map_update_elem(m->keys, flow, crypto, BPF_NOEXIST);
 		if (!err) {
 			err = bpf_map_update_elem(m->conns, flow, &conn, BPF_NOEXIST);
+			if (!err && flow->dir == TLSHIM_DIR_TX)
+				err = tx_conn_install(m, flow, version, cipher, tcp_seq, rec_sn,
+						      enforce_drops);
 			if (err)
 				conn_remove(m, flow);
 		}

@@ -19,12 +19,14 @@ enum install_result {
 
 /* Installs flow with record rec_sn starting at TCP seq tcp_seq, resyncing
  * with policy (enum tlshim_resync_policy; -1: the device's default from
- * tlshim config).  crypto (may be NULL: no keys) is copied into
+ * tlshim config); a tx flow also gets its TX state (tlshim_tx_conns),
+ * enforce_drops as `conn add --enforce-drops`.  crypto (may be NULL: no keys) is copied into
  * tlshim_keys only; the caller zeroes its own copy.  *capacity gets the
  * device's capacity (for messages). */
 enum install_result device_install(const struct device_maps *m, const struct tlshim_flow *flow,
 				   __u16 version, __u16 cipher, __u32 tcp_seq, __u64 rec_sn,
-				   int policy, const struct tlshim_crypto *crypto, __u32 *capacity);
+				   int policy, bool enforce_drops, const struct tlshim_crypto *crypto,
+				   __u32 *capacity);
 
 enum remove_result {
 	REMOVED_DEVICE = 0,	/* was on the device: keys zeroed, *_tls_del counted */

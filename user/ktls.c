@@ -188,7 +188,7 @@ static void on_install(struct ktls *k, const struct tlshim_ktls_event *ev, const
 		return;
 	}
 	res = device_install(k->m, &ev->flow, crypto.version, crypto.cipher, ev->tcp_seq,
-			     ev->rec_sn, -1, &crypto, &capacity);
+			     ev->rec_sn, -1, false, &crypto, &capacity);
 	memset(&crypto, 0, sizeof(crypto));
 	switch (res) {
 	case INSTALL_OK:

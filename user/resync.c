@@ -31,7 +31,7 @@ struct pending {
 /* The kernel's CORE_NEXT_HINT bookkeeping for one flow (resync_nh). */
 struct next_hint {
 	struct tlshim_flow flow;
-	int started;
+	uint64_t installed_ns;	/* which installation of the 4-tuple this is */
 	uint32_t rec_seq;	/* the record the kernel is parsing: start */
 	uint32_t rec_len;	/* 0: truth not known yet */
 	uint64_t rec_sn;
@@ -200,8 +200,7 @@ static struct next_hint *hint_state(struct resync_service *s, const struct tlshi
 	h = &s->hints[s->nhints++];
 	memset(h, 0, sizeof(*h));
 	h->flow = *flow;
-	h->reset = 1;		/* tls_set_device_offload_rx() starts reset */
-	h->target = NH_START_IVAL;
+	h->installed_ns = UINT64_MAX;	/* set up at the first segment */
 	return h;
 }
 
@@ -254,15 +253,18 @@ static void nh_segment(struct resync_service *s, const struct tlshim_event *ev)
 {
 	struct next_hint *h = hint_state(s, &ev->flow);
 	uint32_t end = ev->seq + ev->len;
+	struct tlshim_conn conn;
 
-	if (!h)
+	if (!h || bpf_map_lookup_elem(s->m.conns, &ev->flow, &conn))
 		return;
-	if (!h->started) {
-		struct tlshim_conn conn;
-
-		if (bpf_map_lookup_elem(s->m.conns, &ev->flow, &conn))
-			return;
-		h->started = 1;
+	if (h->installed_ns != conn.installed_ns) {
+		/* A new connection on this 4-tuple (or the first event): the
+		 * kernel's per-socket state starts afresh. */
+		memset(h, 0, sizeof(*h));
+		h->flow = ev->flow;
+		h->installed_ns = conn.installed_ns;
+		h->reset = 1;	/* tls_set_device_offload_rx() starts reset */
+		h->target = NH_START_IVAL;
 		h->rec_seq = conn.start_seq;
 	}
 	if (seq_before(h->max_seq, end) || !h->max_seq)
@@ -290,9 +292,22 @@ static void trace_segment(struct resync_service *s, const struct tlshim_event *e
 {
 	char src[ENDPOINT_STRLEN], dst[ENDPOINT_STRLEN];
 	static const char *const verdicts[] = { "none", "decrypted", "passed" };
+	static const char *const tx_verdicts[] = { "none", "encrypted", "resync", "skip",
+						   "drop", "untracked" };
 
 	format_endpoint(src, ev->flow.saddr, ev->flow.sport);
 	format_endpoint(dst, ev->flow.daddr, ev->flow.dport);
+	if (ev->flow.dir == TLSHIM_DIR_TX) {
+		/* reason: enum tlshim_tx_drop_reason; headers: records parsed */
+		fprintf(s->trace, "{\"ts_ns\":%llu,\"dir\":\"tx\",\"src\":\"%s\",\"dst\":\"%s\","
+			"\"seq\":%u,\"len\":%u,\"verdict\":\"%s\",\"drop_reason\":%u,"
+			"\"rec_sn\":%llu,\"dump_bytes\":%u,\"headers\":%u,\"state\":\"%s\"}\n",
+			(unsigned long long)ev->ts_ns, src, dst, ev->seq, ev->len,
+			tx_verdicts[ev->verdict < 6 ? ev->verdict : 0], ev->reason,
+			(unsigned long long)ev->rec_sn, ev->tx_dump_bytes, ev->headers,
+			sync_name(ev->sync));
+		return;
+	}
 	fprintf(s->trace, "{\"ts_ns\":%llu,\"dir\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\","
 		"\"seq\":%u,\"len\":%u,\"verdict\":\"%s\",\"reason\":%u,\"rec_sn\":%llu,"
 		"\"headers\":%u,\"state\":\"%s\"}\n",
@@ -342,11 +357,49 @@ static int on_event(void *ctx, void *data, size_t size)
 	case TLSHIM_EV_SEGMENT:
 		if (s->trace)
 			trace_segment(s, ev);
-		if (ev->flags == TLSHIM_RESYNC_NEXT_HINT)
+		if (ev->flow.dir == TLSHIM_DIR_RX && ev->flags == TLSHIM_RESYNC_NEXT_HINT)
 			nh_segment(s, ev);
 		break;
 	}
 	return 0;
+}
+
+/*
+ * A restarted daemon: requests the previous one took off the ring buffer but
+ * never answered are still visible in the flows' state (REQUESTED, with the
+ * guessed header's seq), so pick them up again.  For async the start
+ * packet's window is gone; the end alone is checked against the truth.
+ */
+static void adopt_pending(struct resync_service *s)
+{
+	struct tlshim_flow key, next;
+	struct tlshim_conn conn;
+	bool have_prev = false;
+
+	while (bpf_map_get_next_key(s->m.conns, have_prev ? &key : NULL, &next) == 0) {
+		struct pending *p;
+
+		key = next;
+		have_prev = true;
+		if (bpf_map_lookup_elem_flags(s->m.conns, &key, &conn, BPF_F_LOCK) ||
+		    conn.st.sync != TLSHIM_SYNC_REQUESTED)
+			continue;
+		p = pending_new(s, &key);
+		if (!p)
+			return;
+		p->ts_ns = mono_ns();
+		if (conn.st.policy == TLSHIM_RESYNC_ASYNC) {
+			p->kind = TLSHIM_EV_ASYNC_START;
+			p->seq = conn.st.resync_seq;
+			p->window = 0;
+			p->ended = 1;
+			p->end_seq = conn.st.resync_seq;
+		} else {
+			p->kind = TLSHIM_EV_RESYNC_REQ;
+			p->seq = conn.st.resync_seq + TLS_HEADER_SIZE - 1;
+		}
+		s->stats.adopted++;
+	}
 }
 
 struct resync_service *resync_service_open(const struct device_maps *m)
@@ -356,6 +409,7 @@ struct resync_service *resync_service_open(const struct device_maps *m)
 	if (!s)
 		return NULL;
 	s->m = *m;
+	adopt_pending(s);
 	s->rb = ring_buffer__new(m->events, on_event, s, NULL);
 	if (!s->rb) {
 		int err = errno;

@@ -31,6 +31,7 @@ struct resync_stats {
 	uint64_t hints;			/* next-hint answers written */
 	uint64_t unanswerable;		/* async ends outside the kernel's log */
 	uint64_t superseded;		/* pending requests replaced by newer ones */
+	uint64_t adopted;		/* requests found pending in flow state at start */
 	uint64_t latency_ns_sum;	/* request timestamp -> answer written */
 	uint64_t latency_ns_max;
 };

@@ -124,7 +124,8 @@ int cmd_run(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	fprintf(stderr, "tlshim run: serving resync requests from %s\n", pin_dir());
+	fprintf(stderr, "tlshim run: serving resync requests from %s (%llu pending taken over)\n",
+		pin_dir(), (unsigned long long)resync_service_stats(svc)->adopted);
 	while (!stop) {
 		int n = resync_service_poll(svc, 10);
 

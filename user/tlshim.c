@@ -14,7 +14,7 @@ static const struct {
 	{ "detach", cmd_detach, "detach dev IFACE                          take it off again" },
 	{ "conn", cmd_conn, "conn add|del|list ...                     install, remove, show connections" },
 	{ "stats", cmd_stats, "stats [-j|--prometheus] [--watch S]       counters, kernel names" },
-	{ "config", cmd_config, "config [show|set mark M|max-conns N]      device settings" },
+	{ "config", cmd_config, "config [show | set NAME VALUE ...]        device settings (config --help)" },
 	{ "run", cmd_run, "run [--ktls] [--trace FILE]               the kernel's half: resync, kTLS sockets" },
 	{ "resync", cmd_resync, "resync confirm SADDR DADDR --tcp-seq N --rec-seq M   answer by hand" },
 	{ "unload", cmd_unload, "unload                                    remove all connections and pins" },

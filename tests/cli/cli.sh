@@ -120,6 +120,16 @@ expect_usage config-mark-garbage mark $TLSHIM config set mark blue
 expect_usage config-max-conns-zero max-conns $TLSHIM config set max-conns 0
 expect_usage config-max-conns-too-big max-conns $TLSHIM config set max-conns 1048577
 expect_usage config-unknown-setting setting $TLSHIM config set speed 10
+# The transmit side's options.
+LOG_MAX=$($TLSHIM config --help | sed -n 's/^record-log .*1\.\.\([0-9]*\);.*/\1/p')
+expect_usage enforce-drops-on-rx enforce-drops $TLSHIM conn add "${A[@]}" --tcp-seq 1 --enforce-drops
+expect_usage config-record-log-zero record-log $TLSHIM config set record-log 0
+expect_usage config-record-log-too-big record-log $TLSHIM config set record-log $((LOG_MAX + 1))
+expect_usage config-record-log-garbage record-log $TLSHIM config set record-log many
+expect_usage config-record-log-no-value record-log $TLSHIM config set record-log
+expect_usage config-enforce-drops-garbage enforce-drops $TLSHIM config set enforce-drops maybe
+expect_usage config-enforce-drops-no-value enforce-drops $TLSHIM config set enforce-drops
+expect_usage config-good-then-bad record-log $TLSHIM config set enforce-drops on record-log 0
 expect_usage stats-watch-zero watch $TLSHIM stats --watch 0
 expect_usage stats-two-formats format $TLSHIM stats -j --prometheus
 
@@ -146,6 +156,31 @@ elif ! $TLSHIM conn list | grep -q "tx 10.1.0.2:443 10.1.0.1:40000 software"; th
 else ok device-full; fi
 expect_ok del-software-conn $TLSHIM conn del tx 10.1.0.2:443 10.1.0.1:40000
 $TLSHIM config set max-conns 65536
+tx_entries() { bpftool map dump pinned "$TLSHIM_PIN_DIR/tlshim_tx_conns" -j 2>/dev/null | grep -c '"key"'; }
+if [ "$(tx_entries)" = 0 ]; then ok device-full-no-tx-state; else bad device-full-no-tx-state "tlshim_tx_conns has entries"; fi
+
+# A tx connection: installed with its transmit side, listed with it.
+expect_ok add-tx-enforced $TLSHIM conn add tx 10.1.0.2:443 10.1.0.1:40000 --tcp-seq 4294967295 \
+	--rec-seq 3 --enforce-drops
+out=$($TLSHIM conn list)
+json=$($TLSHIM conn list -j)
+if ! printf '%s' "$out" | grep -q '^tx 10.1.0.2:443 10.1.0.1:40000 tls 1.2 aes-gcm-128 in-sync resync none enforce-drops$'; then
+	bad tx-listed "text: $out"
+elif ! printf '%s' "$json" | grep -q '"dir":"tx","src":"10.1.0.2:443","dst":"10.1.0.1:40000",.*"enforce_drops":true,"expected_seq":4294967295,"sent_seq":4294967295,"acked_seq":4294967295,"start_seq":4294967295,"start_rec_sn":3,"rec_sn":3,'; then
+	bad tx-listed "json: $json"
+elif ! printf '%s' "$json" | grep -q '"log_records":0,"log_oldest_seq":4294967295,"marker_live":1,.*"encrypted_packets":0,.*"dump_bytes":0,.*"drop_no_sync_data":0,'; then
+	bad tx-listed "json: $json"
+elif [ "$(tx_entries)" != 1 ]; then bad tx-listed "tlshim_tx_conns has $(tx_entries) entries, want 1"
+else ok tx-listed; fi
+expect_ok config-set-tx $TLSHIM config set record-log 64 enforce-drops on
+if $TLSHIM config | grep -qx 'record-log 64' && $TLSHIM config | grep -qx 'enforce-drops on' &&
+   $TLSHIM config -j | grep -q '"record_log":64,"enforce_drops":true'; then ok config-show-tx
+else bad config-show-tx "$($TLSHIM config -j)"; fi
+expect_ok config-reset-tx $TLSHIM config set record-log "$LOG_MAX" enforce-drops off
+if $TLSHIM config -j | grep -q "\"record_log\":$LOG_MAX,\"enforce_drops\":false"; then ok config-tx-back
+else bad config-tx-back "$($TLSHIM config -j)"; fi
+expect_ok del-tx $TLSHIM conn del tx 10.1.0.2:443 10.1.0.1:40000
+if [ "$(tx_entries)" = 0 ]; then ok del-tx-removes-tx-state; else bad del-tx-removes-tx-state "entries left"; fi
 
 # Round trip: delete removes the connection and its keys, counts it.
 expect_ok del-baseline $TLSHIM conn del rx 10.1.0.1:40000 10.1.0.2:443

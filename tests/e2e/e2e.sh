@@ -444,6 +444,9 @@ test_ip_tc_load() {
 		{ WHY="tc qdisc add dev vethB clsact failed"; return 1; }
 	in_b tc filter add dev vethB ingress bpf da obj "$BPF_OBJ" sec classifier 2> "$WORK/tc.err" ||
 		{ WHY="tc filter add ... sec classifier failed: $(head -n3 "$WORK/tc.err" | tr '\n' ' ')"; return 1; }
+	# The transmit side too: tc loads it on its own and must share the pins.
+	in_b tc filter add dev vethB egress bpf da obj "$BPF_OBJ" sec tc 2> "$WORK/tc.err" ||
+		{ WHY="tc filter add ... egress ... sec tc failed: $(head -n3 "$WORK/tc.err" | tr '\n' ' ')"; return 1; }
 	check_pins || return 1
 
 	run_traffic 4 || return 1

@@ -62,6 +62,8 @@ int dut_open(char *err, size_t err_len)
 	dut.config_fd = bpf_map__fd(dut.skel->maps.tlshim_config);
 	dut.rx_fd = bpf_program__fd(dut.skel->progs.tlshim_rx);
 	dut.rx_mark_fd = bpf_program__fd(dut.skel->progs.tlshim_rx_mark);
+	dut.tx_fd = bpf_program__fd(dut.skel->progs.tlshim_tx);
+	dut.tx_conns_fd = bpf_map__fd(dut.skel->maps.tlshim_tx_conns);
 	dut.ncpus = libbpf_num_possible_cpus();
 	if (dut.ncpus <= 0) {
 		snprintf(err, err_len, "libbpf_num_possible_cpus: %d", dut.ncpus);
@@ -89,18 +91,24 @@ void dut_close(void)
 	dut.skel = NULL;
 }
 
-static void delete_all_conns(void)
+static void delete_all(int map_fd, const char *name)
 {
 	struct tlshim_flow key, next;
 
 	/* Deleting while iterating restarts the walk; fetch the first each time. */
-	while (!bpf_map_get_next_key(dut.conns_fd, NULL, &next)) {
+	while (!bpf_map_get_next_key(map_fd, NULL, &next)) {
 		key = next;
-		if (bpf_map_delete_elem(dut.conns_fd, &key)) {
-			fprintf(stderr, "delete from tlshim_conns: %s\n", strerror(errno));
+		if (bpf_map_delete_elem(map_fd, &key)) {
+			fprintf(stderr, "delete from %s: %s\n", name, strerror(errno));
 			exit(2);
 		}
 	}
+}
+
+static void delete_all_conns(void)
+{
+	delete_all(dut.conns_fd, "tlshim_conns");
+	delete_all(dut.tx_conns_fd, "tlshim_tx_conns");
 }
 
 static void zero_counters(void)
@@ -166,6 +174,56 @@ int dut_config_write(uint32_t initialized, uint32_t decrypted_mark)
 	__u32 key = 0;
 
 	return bpf_map_update_elem(dut.config_fd, &key, &cfg, BPF_ANY);
+}
+
+int dut_config_put(const struct tlshim_config *cfg)
+{
+	__u32 key = 0;
+
+	return bpf_map_update_elem(dut.config_fd, &key, cfg, BPF_ANY);
+}
+
+int dut_tx_conn_install(const struct tlshim_flow *key, uint16_t version, uint16_t cipher,
+			uint32_t start_seq, uint64_t start_rec_sn, bool enforce_drops)
+{
+	struct tlshim_tx_conn *conn = malloc(sizeof(*conn));
+	int rc;
+
+	if (!conn)
+		return -1;
+	tlshim_tx_conn_init(conn, version, cipher, start_seq, start_rec_sn, enforce_drops, 1);
+	rc = bpf_map_update_elem(dut.tx_conns_fd, key, conn, BPF_NOEXIST);
+	free(conn);
+	return rc;
+}
+
+int dut_tx_conn_read(const struct tlshim_flow *key, struct tlshim_tx_conn *conn)
+{
+	return bpf_map_lookup_elem_flags(dut.tx_conns_fd, key, conn, BPF_F_LOCK);
+}
+
+struct tx_run dut_tx_run(const uint8_t *frame, size_t len, uint32_t gso_segs,
+			 uint32_t gso_size)
+{
+	uint8_t out[4096];	/* test_run takes at most a page of skb data */
+	struct __sk_buff skb = { .gso_segs = gso_segs, .gso_size = gso_size };
+	struct tx_run r = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		    .data_in = frame,
+		    .data_size_in = len,
+		    .data_out = out,
+		    .data_size_out = sizeof(out),
+		    .ctx_in = &skb,
+		    .ctx_size_in = sizeof(skb),
+		    .repeat = 1);
+
+	if (bpf_prog_test_run_opts(dut.tx_fd, &opts)) {
+		r.err = errno;
+		return r;
+	}
+	r.retval = opts.retval;
+	r.packet_unchanged = opts.data_size_out == len && !memcmp(out, frame, len);
+	return r;
 }
 
 struct rx_run dut_rx_run(const uint8_t *frame, size_t len)

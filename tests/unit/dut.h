@@ -18,6 +18,7 @@ struct dut {
 	struct tlshim_bpf *skel;
 	int conns_fd, stats_fd, config_fd;
 	int rx_fd, rx_mark_fd;
+	int tx_fd, tx_conns_fd;
 	int ncpus;
 	char pin_dir[64];
 };
@@ -36,6 +37,23 @@ int dut_conn_install(const struct tlshim_flow *key, uint16_t version, uint16_t c
 int dut_conn_read(const struct tlshim_flow *key, struct tlshim_conn *conn);
 int dut_counters_read(struct tlshim_counters *sum);
 int dut_config_write(uint32_t initialized, uint32_t decrypted_mark);
+int dut_config_put(const struct tlshim_config *cfg);
+
+int dut_tx_conn_install(const struct tlshim_flow *key, uint16_t version, uint16_t cipher,
+			uint32_t start_seq, uint64_t start_rec_sn, bool enforce_drops);
+/* A consistent copy (BPF_F_LOCK). */
+int dut_tx_conn_read(const struct tlshim_flow *key, struct tlshim_tx_conn *conn);
+
+/* What one tc run of a frame through tlshim_tx returned. */
+struct tx_run {
+	int err;			/* test_run's errno, 0 on success */
+	uint32_t retval;		/* tc action */
+	bool packet_unchanged;		/* data_out == frame */
+};
+
+/* gso_segs/gso_size go into the __sk_buff context (0: a plain skb). */
+struct tx_run dut_tx_run(const uint8_t *frame, size_t len, uint32_t gso_segs,
+			 uint32_t gso_size);
 
 /* What one XDP run of a frame returned. */
 struct rx_run {

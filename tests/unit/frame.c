@@ -140,7 +140,7 @@ static size_t put_tcp(uint8_t *p, const struct flow *f, const struct frame_opts 
 	put16(p, f->sport);
 	put16(p + 2, f->dport);
 	put32(p + 4, seq);
-	put32(p + 8, 0x01020304);		/* ack */
+	put32(p + 8, o->set_ack ? o->ack_seq : 0x01020304);
 	p[12] = doff << 4;
 	p[13] = flags;
 	put16(p + 14, 65535);			/* window */
@@ -150,13 +150,20 @@ static size_t put_tcp(uint8_t *p, const struct flow *f, const struct frame_opts 
 size_t frame_build(uint8_t *buf, const struct flow *f, const struct frame_opts *o,
 		   uint32_t seq, const uint8_t *payload, size_t payload_len)
 {
+	return frame_build_into(buf, FRAME_MAX, f, o, seq, payload, payload_len);
+}
+
+size_t frame_build_into(uint8_t *buf, size_t cap, const struct flow *f,
+			const struct frame_opts *o, uint32_t seq,
+			const uint8_t *payload, size_t payload_len)
+{
 	size_t off, l3, len;
 
-	if (payload_len > FRAME_MAX - 128) {
+	if (cap < 128 || payload_len > cap - 128) {
 		fprintf(stderr, "frame_build: payload of %zu bytes does not fit\n", payload_len);
 		exit(2);
 	}
-	memset(buf, 0, FRAME_MAX);
+	memset(buf, 0, cap);
 	off = l3 = put_l2(buf, o, f->ipv6 ? 0x86dd : 0x0800);
 
 	if (!f->ipv6) {

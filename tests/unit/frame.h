@@ -45,6 +45,8 @@ struct frame_opts {
 	int ip_len_delta;	/* added to the IP length field: a lie */
 	size_t truncate_to;	/* cut the frame to this many bytes (0: don't) */
 	bool zero_dst_mac;	/* loopback's address, for frames sent up lo */
+	bool set_ack;		/* ack_seq below instead of 0x01020304 */
+	uint32_t ack_seq;
 };
 
 /* A fresh flow from a remote TLS server (port 443) to a local client port:
@@ -60,5 +62,10 @@ struct flow flow_reversed(const struct flow *f);
 /* Builds the frame into buf (FRAME_MAX bytes); returns its length. */
 size_t frame_build(uint8_t *buf, const struct flow *f, const struct frame_opts *o,
 		   uint32_t seq, const uint8_t *payload, size_t payload_len);
+/* The same into a buffer of cap bytes (for payloads beyond FRAME_MAX: GSO
+ * super-packets, the largest frames test_run takes). */
+size_t frame_build_into(uint8_t *buf, size_t cap, const struct flow *f,
+			const struct frame_opts *o, uint32_t seq,
+			const uint8_t *payload, size_t payload_len);
 
 #endif /* UNIT_FRAME_H */

@@ -177,6 +177,13 @@ out:
 	tls_stream_free(&s);
 }
 
+/*
+ * A lost segment that carried a record header (the doc's second figure):
+ * the records are 0..305, 305..810, 810..1015, 1015..1420; cut in 300s,
+ * segment 3 (600..900) holds the header at 810.  Segment 4 reveals a hole
+ * that runs past the end of the record the device was in, so the device
+ * cannot know where the next record starts: lost at the old expected seq.
+ */
 static void gap_loses_sync(struct test *t)
 {
 	struct tlshim_conn_stats expected;
@@ -187,22 +194,22 @@ static void gap_loses_sync(struct test *t)
 	struct rx_run r;
 
 	four_record_stream(&s);
-	cuts = cuts_mss(s.len, 400);
+	cuts = cuts_mss(s.len, 300);
 	c = tls_conn_new(&s, SEQ0, SN0);
 	if (!tls_conn_install(t, &c))
 		goto out;
-	cuts.n = 1;
+	cuts.n = 2;			/* [0,300) [300,600) */
 	expected = send_in_order(t, &c, &cuts, 0);
 
-	test_context(t, "%s", "segment 3 after a lost segment 2");
-	r = send_bytes(&c, 800, 1200);
+	test_context(t, "%s", "segment 4 after a lost segment 3 (header at 810)");
+	r = send_bytes(&c, 900, 1200);
 	expect_passed(t, &r, TLSHIM_PASS_GAP, 0, TLSHIM_SYNC_LOST);
-	lost = lost_state(&c, 400, TLSHIM_LOSS_GAP, SEQ0 + 400, SEQ0 + 800, SEQ0 + 1200);
+	lost = lost_state(&c, 600, TLSHIM_LOSS_GAP, SEQ0 + 600, SEQ0 + 900, SEQ0 + 1200);
 	expect_conn_state(t, &c, &lost);
 	expected.passed_packets++;
 	expected.lost_sync++;
 
-	test_context(t, "%s", "segment 4");
+	test_context(t, "%s", "segment 5");
 	r = send_bytes(&c, 1200, s.len);
 	expect_passed(t, &r, TLSHIM_PASS_NOT_SYNCED, 0, TLSHIM_SYNC_LOST);
 	lost.expected_seq = SEQ0 + s.len;
@@ -210,14 +217,80 @@ static void gap_loses_sync(struct test *t)
 	expected.passed_packets++;
 
 	/* Old data is old in any sync state. */
-	test_context(t, "%s", "the lost segment 2, late");
-	r = send_bytes(&c, 400, 800);
+	test_context(t, "%s", "the lost segment 3, late");
+	r = send_bytes(&c, 600, 900);
 	expect_passed(t, &r, TLSHIM_PASS_OLD, 0, TLSHIM_SYNC_LOST);
 	expect_conn_state(t, &c, &lost);
 	expected.passed_packets++;
 	expected.old_packets++;
 	test_context(t, "%s", "");
 	expect_totals(t, &c, &expected);
+out:
+	tls_stream_free(&s);
+}
+
+/*
+ * A hole inside a record's body (the doc's first figure): cut in 400s,
+ * segment 2 (400..800) lies inside record 1 (305..810).  The device still
+ * knows where record 2 starts: it keeps the stream, passes the segment that
+ * finishes the damaged record (DAMAGED, walking the headers in it) and
+ * decrypts the next one.  The late segment is old.
+ */
+static void hole_in_record_keeps_sync(struct test *t)
+{
+	struct tlshim_conn_stats expected;
+	struct tlshim_counters counters;
+	struct tlshim_conn conn;
+	struct tls_stream s;
+	struct tls_conn c;
+	struct cuts cuts;
+	struct rx_run r;
+
+	four_record_stream(&s);
+	cuts = cuts_mss(s.len, 400);
+	c = tls_conn_new(&s, SEQ0, SN0);
+	if (!tls_conn_install(t, &c))
+		goto out;
+	cuts.n = 1;			/* [0,400) */
+	expected = send_in_order(t, &c, &cuts, 0);
+
+	test_context(t, "%s", "segment 3 after a lost segment 2 (record body only)");
+	r = send_bytes(&c, 800, 1200);
+	/* Headers at 810 and 1015 are walked: record 2 (810..1015) lies wholly
+	 * in this segment but is passed with it, at segment granularity. */
+	expect_passed(t, &r, TLSHIM_PASS_DAMAGED, 2, TLSHIM_SYNC_IN_SYNC);
+	expect_in_sync_at(t, &c, 1200);
+	if (tls_conn_read(t, &c, &conn)) {
+		EXPECT_EQ(t, 1, conn.st.rec_ok);	/* record 3 opened in sync */
+		EXPECT_EQ(t, TLSHIM_LOSS_NONE, conn.st.lost_reason);
+	}
+	expected.passed_packets++;
+	expected.records += 2;
+
+	test_context(t, "%s", "segment 4");
+	r = send_bytes(&c, 1200, s.len);
+	expect_decrypted(t, &r, &c, 1200, s.len);
+	expect_in_sync_at(t, &c, s.len);
+	expected.decrypted_packets++;
+	expected.decrypted_bytes += s.len - 1200;
+
+	test_context(t, "%s", "the lost segment 2, late");
+	r = send_bytes(&c, 400, 800);
+	expect_passed(t, &r, TLSHIM_PASS_OLD, 0, TLSHIM_SYNC_IN_SYNC);
+	expect_in_sync_at(t, &c, s.len);
+	expected.passed_packets++;
+	expected.old_packets++;
+
+	test_context(t, "%s", "totals");
+	if (tls_conn_read(t, &c, &conn)) {
+		expect_conn_stats(t, &expected, &conn.stats);
+		EXPECT_EQ(t, 0, conn.stats.lost_sync);
+		EXPECT_EQ(t, 0, conn.stats.unsynced_packets);
+	}
+	counters = counters_of(&expected);
+	counters.rx_tls_resync_kept_sync = 1;
+	expect_counters(t, &counters);
+	test_context(t, "%s", "");
 out:
 	tls_stream_free(&s);
 }
@@ -446,6 +519,7 @@ const struct test_case loss_tests[] = {
 	{ "retransmission_with_new_data", retransmission_with_new_data, NULL },
 	{ "first_record_mid_segment", first_record_mid_segment, NULL },
 	{ "gap_loses_sync", gap_loses_sync, NULL },
+	{ "hole_in_record_keeps_sync", hole_in_record_keeps_sync, NULL },
 	BAD_HEADER("bad_header_version_0301", TLS_CT_APPLICATION_DATA, 0x0301, 100),
 	/* TLS 1.3 records still say 0x0303 on the wire. */
 	BAD_HEADER("bad_header_version_0304", TLS_CT_APPLICATION_DATA, 0x0304, 100),
