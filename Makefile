@@ -16,7 +16,7 @@ VM_PKGS  := qemu-system-x86 busybox-static
 
 CFLAGS   ?= -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS   += -Iinclude -Iuser -I$(BUILD) $(shell pkg-config --cflags libbpf 2>/dev/null)
-LDLIBS   += $(shell pkg-config --libs libbpf libelf zlib 2>/dev/null || echo -lbpf -lelf -lz) -lpthread
+LDLIBS   += $(shell pkg-config --libs libbpf libelf zlib 2>/dev/null || echo -lbpf -lelf -lz) -lpthread -lm
 BPF_CFLAGS := -O2 -g -Wall -target bpf -D__TARGET_ARCH_$(ARCH) \
 	-Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
 
