@@ -55,6 +55,7 @@ kdir=$("$here/kernel.sh" 2>"${TMPDIR:-/tmp}/tlshim-vm-kernel.err.$$") || {
 rm -f "${TMPDIR:-/tmp}/tlshim-vm-kernel.err.$$"
 kver=$(cat "$kdir/kver")
 
+work_share=()
 work=$(mktemp -d /tmp/tlshim-vm.XXXXXX) || broken "mktemp failed"
 qpid="" tpid=""
 cleanup() {
@@ -85,6 +86,7 @@ boot() {
 		-append "console=ttyS0 panic=-1 oops=panic quiet loglevel=4 rdinit=/init mitigations=off" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 		-virtfs "local,path=$res,mount_tag=results,security_model=none,multidevs=remap" \
+		"${work_share[@]}" \
 		</dev/null >"$work/qemu.out" 2>&1 &
 	qpid=$!
 	if [ -n "$stream" ]; then
@@ -119,6 +121,16 @@ fi
 
 mkdir "$work/results"
 cwd=$(pwd)
+# The guest gets fresh tmpfs /tmp and /run over the shared root; a working
+# directory below them would vanish, so it is shared on its own (tag work)
+# and mounted back at the same path (tools/vm/init reads workdir).
+work_share=()
+case $cwd in
+/tmp/*|/run/*)
+	work_share=(-virtfs "local,path=$cwd,mount_tag=work,security_model=none,readonly=on,multidevs=remap")
+	printf '%s\n' "$cwd" > "$work/results/workdir"
+	;;
+esac
 {
 	echo "export VM_RESULTS=/tmp/vm-results VM_ACCEL=$accel VM_KERNEL=$kver"
 	echo "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root"
