@@ -263,9 +263,10 @@ static bool parse_number(struct parser *p, struct json_number *num)
 		return error(p, "expected a value, got %s", describe(p->s[k]));
 	if (p->s[k] == '-')
 		k++;
-	if (p->s[k] == '0')
-		k++;
-	else if (p->s[k] >= '1' && p->s[k] <= '9')
+	if (p->s[k] == '0') {
+		if (p->s[++k] >= '0' && p->s[k] <= '9')
+			return p->i = k, error(p, "bad number (leading zero)");
+	} else if (p->s[k] >= '1' && p->s[k] <= '9')
 		while (p->s[k] >= '0' && p->s[k] <= '9')
 			k++;
 	else

@@ -302,7 +302,8 @@ static void draw_axes(FILE *f, const struct tl_data *d, const struct layout *l)
 static void draw_marker(FILE *f, const struct layout *l, const struct tl_seg *s,
 			double box_x, double x, double y)
 {
-	double m = fmin(l->row_h * 0.9, 13) / 2;
+	/* rare and important: never smaller than 10 px, even over neighbours */
+	double m = fmax(5, fmin(l->row_h * 0.9, 13) / 2);
 	const char *text = s->resync == TL_RESYNC_REQUEST ? "resync request" : "resync confirmed";
 	double tw = 6.2 * strlen(text);
 
@@ -312,8 +313,6 @@ static void draw_marker(FILE *f, const struct layout *l, const struct tl_seg *s,
 	else					/* a diamond */
 		fprintf(f, "<path class=\"mark confirmed\" d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fz\"/>\n",
 			x, y - m, x + m, y, x, y + m, x - m, y);
-	if (l->row_h < 9)
-		return;		/* no room: the legend explains the glyph */
 	if (x + m + 4 + tw <= l->x1)
 		svg_text(f, x + m + 4, y + 4, "class=\"label\"", "%s", text);
 	else if (box_x - 5 - tw >= l->x0)
@@ -376,7 +375,7 @@ static void draw_row(FILE *f, const struct tl_data *d, const struct layout *l, s
 			hx, by - 2, hx, by + l->box_h + 2);
 	}
 	if (s->resync != TL_RESYNC_NONE)
-		draw_marker(f, l, s, bx, (s->len ? bx2 : bx) + fmin(l->row_h * 0.45, 6.5) + 2, cy);
+		draw_marker(f, l, s, bx, (s->len ? bx2 : bx) + 7.5, cy);
 }
 
 static void draw_legend(FILE *f, const struct tl_data *d, const struct layout *l)

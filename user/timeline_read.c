@@ -265,7 +265,9 @@ void tl_read(FILE *in, const char *name, const struct tl_select *sel, struct tl_
 		c.line++;
 		if (strlen(line) != (size_t)n)
 			bad_line(&c, "NUL byte in line");
-		if (!line[strspn(line, " \t\r\n")])
+		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = 0;	/* columns in messages count the line's own text */
+		if (!line[strspn(line, " \t")])
 			continue;	/* blank lines (e.g. an editor's) carry nothing */
 		if (!json_line_parse(line, &o, why, sizeof(why)))
 			bad_line(&c, "%s", why);
