@@ -23,7 +23,7 @@
 #define SUBTITLE_Y	50
 #define PLOT_TOP	70
 #define TOP_TICKS	24	/* extra room for tick labels above tall plots */
-#define LEGEND_LINE	22
+#define LEGEND_LINE	21
 #define STATE_GAP	13	/* state labels at least this far apart */
 /* Plot height the rows share; rows are 4..24 px. */
 #define ROWS_HEIGHT	540.0
@@ -74,7 +74,8 @@ struct layout {
 	int64_t step;			/* between ticks */
 	double *state_y;		/* per row: its state label's baseline, or NAN */
 	double legend_y;
-	int legend_lines;
+	size_t legend_cols;		/* a grid: entries left to right, then down */
+	double legend_colw;
 };
 
 static int64_t rel(const struct layout *l, uint32_t seq)
@@ -177,10 +178,11 @@ static size_t legend_keys(const struct tl_data *d, struct key *k)
 	return n;
 }
 
-/* Width of a legend entry: swatch, gap, text at ~6.8 px a character. */
+/* Width of a legend entry: swatch, gap, text at ~6.6 px a character
+ * (DejaVu Sans at 12 px; other fonts are narrower), gap to the next. */
 static double key_width(const struct key *k)
 {
-	return 34 + 6.8 * strlen(k->text) + 22;
+	return 34 + 6.6 * strlen(k->text) + 24;
 }
 
 static void plan(const struct tl_data *d, const struct tl_style *st, struct layout *l)
@@ -246,17 +248,10 @@ static void plan(const struct tl_data *d, const struct tl_style *st, struct layo
 	if (d->more || d->no_payload || d->before_from || d->outside_seq)
 		bottom += 18;
 	l->legend_y = bottom + 24;
-	l->legend_lines = 1;
-	for (size_t k = 0, x = 0; k < nkeys; k++) {
-		double w = key_width(&keys[k]);
-
-		if (x && l->x0 + x + w > st->width - 20) {
-			l->legend_lines++;
-			x = 0;
-		}
-		x += w;
-	}
-	l->height = (int)ceil(l->legend_y + l->legend_lines * LEGEND_LINE);
+	for (size_t k = 0; k < nkeys; k++)
+		l->legend_colw = fmax(l->legend_colw, key_width(&keys[k]));
+	l->legend_cols = (size_t)fmax(1, floor((st->width - 20 - l->x0) / l->legend_colw));
+	l->height = (int)ceil(l->legend_y + (nkeys + l->legend_cols - 1) / l->legend_cols * LEGEND_LINE);
 }
 
 static void draw_axes(FILE *f, const struct tl_data *d, const struct layout *l)
@@ -293,9 +288,12 @@ static void draw_axes(FILE *f, const struct tl_data *d, const struct layout *l)
 		svg_text(f, l->x0 - 6, l->y0 + (r + 0.5) * l->row_h + fs * 0.36, attrs, "#%llu",
 			 (unsigned long long)d->segs[r].index);
 	}
-	fprintf(f, "<text class=\"axis\" text-anchor=\"middle\" transform=\"translate(18 %.1f) "
-		"rotate(-90)\">arrival order (segment index) &#8594;</text>\n",
-		(l->y0 + l->y1) / 2);
+	/* as long as the plot is tall: a short plot gets the short label
+	 * (the rows' #N say the rest), a tiny one none */
+	if (l->y1 - l->y0 >= 120)
+		fprintf(f, "<text class=\"axis\" text-anchor=\"middle\" transform=\"translate(18 %.1f) "
+			"rotate(-90)\">arrival order%s &#8594;</text>\n", (l->y0 + l->y1) / 2,
+			l->y1 - l->y0 >= 260 ? " (segment index)" : "");
 }
 
 /* A resync marker at (x, y) with its label where there is room. */
@@ -331,13 +329,16 @@ static void draw_row(FILE *f, const struct tl_data *d, const struct layout *l, s
 	if (!isnan(l->state_y[r])) {
 		double ly = l->state_y[r];
 
+		/* a dashed line where the new state begins; a leader if the
+		 * label had to move down, clear of the one above */
 		if (r)
 			fprintf(f, "<line class=\"phase\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
-				l->x0, y, l->x1 + 16, y);
-		fprintf(f, "<line class=\"leader\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
-			l->x1 + 16, y + (r ? 0 : l->row_h / 2), l->x1 + 24, ly - 4);
+				l->x0, y, l->x1 + 5, y);
+		if (ly > cy + 4.5)
+			fprintf(f, "<line class=\"leader\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
+				l->x1 + 1, cy, l->x1 + 9, ly - 4);
 		fprintf(f, "<text class=\"state %s\" x=\"%.1f\" y=\"%.1f\">", state_class(s->state),
-			l->x1 + 27, ly);
+			l->x1 + 11, ly);
 		svg_escape(f, s->state);
 		fputs("</text>\n", f);
 	}
@@ -382,18 +383,12 @@ static void draw_legend(FILE *f, const struct tl_data *d, const struct layout *l
 {
 	struct key keys[16];
 	size_t n = legend_keys(d, keys);
-	double x = 0, y = l->legend_y;
 
 	fputs("<g class=\"legend\">\n", f);
 	for (size_t k = 0; k < n; k++) {
-		double w = key_width(&keys[k]), sx, sy = y - 10;
+		double y = l->legend_y + (double)(k / l->legend_cols) * LEGEND_LINE, sy = y - 10;
+		double sx = l->x0 + (double)(k % l->legend_cols) * l->legend_colw;
 
-		if (x && l->x0 + x + w > l->width - 20) {
-			y += LEGEND_LINE;
-			sy = y - 10;
-			x = 0;
-		}
-		sx = l->x0 + x;
 		if (!strcmp(keys[k].kind, "hdr"))
 			fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"26\" height=\"12\" "
 				"fill=\"none\" stroke=\"#bbb\"/><line class=\"key hdr\" x1=\"%.1f\" y1=\"%.1f\" "
@@ -414,7 +409,6 @@ static void draw_legend(FILE *f, const struct tl_data *d, const struct layout *l
 			fprintf(f, "<rect class=\"key %s\" x=\"%.1f\" y=\"%.1f\" width=\"26\" height=\"12\"/>\n",
 				keys[k].kind, sx, sy);
 		svg_text(f, sx + 34, y, "class=\"legend\"", "%s", keys[k].text);
-		x += w;
 	}
 	fputs("</g>\n", f);
 }
