@@ -105,7 +105,8 @@ static void __attribute__((noreturn)) nothing_to_draw(const struct tl_data *d,
 		usage_error("from", "all %llu segments of the flow have an index below %llu",
 			    (unsigned long long)d->nmatched, (unsigned long long)sel->from);
 	if (d->outside_seq)
-		usage_error("seq-from", "no segment of the flow reaches into that seq range "
+		usage_error(sel->has_seq_from ? "seq-from" : "seq-to",
+			    "no segment of the flow reaches into that seq range "
 			    "(%llu outside it)", (unsigned long long)d->outside_seq);
 	usage_error(name, "no segment with payload in the flow (%llu without)",
 		    (unsigned long long)d->no_payload);

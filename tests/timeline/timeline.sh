@@ -157,15 +157,22 @@ mis=$(geom "$OUT" 1000)
 if [ -z "$mis" ] && [ "$(count "$OUT" '<g class="xtick">')" -ge 4 ]; then ok timeline-box-positions
 else bad timeline-box-positions "$mis"; fi
 
-# stripes: on the rows holding the headers, at the headers' x
-got=$(stripes "$OUT" | awk '{ print $1, $2, $3 }' | tr '\n' ',')
-want=""
-for p in "#10 1000" "#11 2000" "#15 5000" "#17 6000" "#18 7000" "#21 8000"; do
-	set -- $p
-	want="$want$1 $(tick_x "$OUT" $(($2 - 1000))) spans,"
+# stripes: on the rows holding the headers, at the headers' x; again at
+# 16000 px wide, where a byte is 2 px: positions exact to the byte
+"$TLSHIM" timeline "$S" -o "$TMP/wide.svg" --dir rx --width 16000 2>"$TMP/err"
+for fig in "$OUT" "$TMP/wide.svg"; do
+	got=$(stripes "$fig" | awk '{ print $1, $2, $3 }' | tr '\n' ',')
+	want=""
+	for p in "#10 1000" "#11 2000" "#15 5000" "#17 6000" "#18 7000" "#21 8000"; do
+		set -- $p
+		want="$want$1 $(tick_x "$fig" $(($2 - 1000))) spans,"
+	done
+	if same "$got" "$want"; then ok "timeline-header-stripes ($(basename "$fig"))"
+	else bad "timeline-header-stripes ($(basename "$fig"))" "got '$got' want '$want'"; fi
 done
-if same "$got" "$want"; then ok timeline-header-stripes
-else bad timeline-header-stripes "got '$got' want '$want'"; fi
+mis=$(geom "$TMP/wide.svg" 1000)
+if [ -z "$mis" ] && [ "$(count "$TMP/wide.svg" 'class="seg ')" -eq 12 ]; then ok timeline-box-positions-wide
+else bad timeline-box-positions-wide "$mis"; fi
 
 # markers on the rows of the request (#15) and the confirmation (#17)
 if [ "$(count "$OUT" 'class="mark request"')" -eq 1 ] && [ "$(count "$OUT" 'class="mark confirmed"')" -eq 1 ] &&
@@ -231,6 +238,20 @@ if [ "$order" = "12 13 14 15 16 17 20 " ] && same "$got" "#15 $(tick_x "$TMP/q.s
    grep -q 'start = seq 3000)' "$TMP/q.svg" && same "$x12" "$(tick_x "$TMP/q.svg" 0)" &&
    grep -q '>5 outside --seq-from/--seq-to</text>' "$TMP/q.svg"; then ok timeline-seq-window
 else bad timeline-seq-window "rows $order, stripes $got, #12 at $x12"; fi
+
+# --- liberal where it is safe: unknown keys of any shape, CRLF, blank
+# lines, whitespace, null for optional keys, a key order of its own
+{
+	printf '%s\r\n' '{"x":{"a":[1,"b",{"c":null}],"d":""},"y":-1.5e3,"z":[true],"len":10,"seq":7,"dir":"rx","verdict":"decrypted","resync":null,"i":null}'
+	printf '\n   \n'
+	printf '%s\n' ' { "dir" : "rx" , "seq" : 17 , "len" : 10 , "verdict" : "passed" , "headers" : [ ] , "state" : null } '
+} >"$TMP/liberal.jsonl"
+if "$TLSHIM" timeline "$TMP/liberal.jsonl" -o "$TMP/liberal.svg" 2>"$TMP/err" &&
+   [ "$(count "$TMP/liberal.svg" 'class="seg decrypted"')" -eq 1 ] &&
+   [ "$(count "$TMP/liberal.svg" 'class="seg passed"')" -eq 1 ] &&
+   grep -q '<title>#0 seq 7 len 10: decrypted</title>' "$TMP/liberal.svg" &&
+   grep -q '<title>#3 seq 17 len 10: passed</title>' "$TMP/liberal.svg"; then ok timeline-liberal-input
+else bad timeline-liberal-input "$(cat "$TMP/err")"; fi
 
 # --- u32 wrap: a flow crossing seq 2^32 is drawn in one piece
 printf '%s\n' '{"dir":"rx","seq":4294967000,"len":500,"verdict":"decrypted","headers":[4294967000]}' \
