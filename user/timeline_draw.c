@@ -180,9 +180,14 @@ static size_t legend_keys(const struct tl_data *d, struct key *k)
 
 /* Width of a legend entry: swatch, gap, text at ~6.6 px a character
  * (DejaVu Sans at 12 px; other fonts are narrower), gap to the next. */
+static double key_text_x(const struct key *k)
+{
+	return strcmp(k->kind, "state") ? 34 : 68;	/* a word, not a swatch */
+}
+
 static double key_width(const struct key *k)
 {
-	return 34 + 6.6 * strlen(k->text) + 24;
+	return key_text_x(k) + 6.6 * strlen(k->text) + 24;
 }
 
 static void plan(const struct tl_data *d, const struct tl_style *st, struct layout *l)
@@ -379,6 +384,23 @@ static void draw_row(FILE *f, const struct tl_data *d, const struct layout *l, s
 		draw_marker(f, l, s, bx, (s->len ? bx2 : bx) + 7.5, cy);
 }
 
+/* The legend's example of a state label: the first state drawn. */
+static void draw_state_sample(FILE *f, const struct tl_data *d, double x, double y)
+{
+	for (size_t r = 0; r < d->nsegs; r++) {
+		const char *st = d->segs[r].state;
+
+		if (!*st)
+			continue;
+		fprintf(f, "<text class=\"key %s\" style=\"font-weight:bold;font-size:12px\" "
+			"x=\"%.1f\" y=\"%.1f\">", state_class(st), x, y);
+		/* long names would run into the explanation */
+		svg_escape(f, strlen(st) > 8 ? "state" : st);
+		fputs("</text>\n", f);
+		return;
+	}
+}
+
 static void draw_legend(FILE *f, const struct tl_data *d, const struct layout *l)
 {
 	struct key keys[16];
@@ -403,12 +425,11 @@ static void draw_legend(FILE *f, const struct tl_data *d, const struct layout *l
 			fprintf(f, "<path class=\"key confirmed\" d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fL%.1f %.1fz\"/>\n",
 				sx + 13, sy - 1, sx + 20, sy + 6, sx + 13, sy + 13, sx + 6, sy + 6);
 		else if (!strcmp(keys[k].kind, "state"))
-			fprintf(f, "<text class=\"key st-bad\" style=\"font-weight:bold;font-size:12px\" x=\"%.1f\" y=\"%.1f\">lost</text>\n",
-				sx, y);
+			draw_state_sample(f, d, sx, y);
 		else
 			fprintf(f, "<rect class=\"key %s\" x=\"%.1f\" y=\"%.1f\" width=\"26\" height=\"12\"/>\n",
 				keys[k].kind, sx, sy);
-		svg_text(f, sx + 34, y, "class=\"legend\"", "%s", keys[k].text);
+		svg_text(f, sx + key_text_x(&keys[k]), y, "class=\"legend\"", "%s", keys[k].text);
 	}
 	fputs("</g>\n", f);
 }
