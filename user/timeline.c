@@ -13,6 +13,7 @@
 #define MAX_COUNT	10000	/* keeps the SVG a few MB at most */
 #define DEFAULT_WIDTH	1100
 #define MAX_TITLE	300
+#define MAX_LISTED	20	/* flows named on stderr */
 
 static void timeline_usage(FILE *f)
 {
@@ -81,11 +82,15 @@ static void list_flows(const struct tl_data *d, const struct tl_select *sel, con
 		return;
 	fprintf(stderr, "tlshim: %s holds %zu flows%s; drawing the first (choose with --flow):\n",
 		name, matching, sel->dir ? " in that direction" : "");
-	for (size_t k = 0; k < d->nflows; k++) {
+	for (size_t k = 0, shown = 0; k < d->nflows; k++) {
 		const struct tl_flow *f = &d->flows[k];
 
 		if (sel->dir && strcmp(f->dir, sel->dir))
 			continue;
+		if (shown++ == MAX_LISTED) {
+			fprintf(stderr, "  ... and %zu more\n", matching - MAX_LISTED);
+			break;
+		}
 		fprintf(stderr, "  %s %s-%s  %llu segments%s\n", f->dir, f->src, f->dst,
 			(unsigned long long)f->nsegs, (int)k == d->chosen ? "  (drawn)" : "");
 	}

@@ -65,6 +65,8 @@ struct tl_data {
 	size_t nsegs;
 	struct tl_flow *flows;		/* every flow in the file, first seen first */
 	size_t nflows, flows_cap;
+	size_t *flow_slots;		/* hash of flows: index + 1, 0 = empty */
+	size_t nslots;			/* a power of two, > 2 * nflows */
 	int chosen;			/* index into flows, -1 if none matched */
 	uint64_t nmatched;		/* segments of the chosen flow */
 	uint64_t before_from;		/* ... left out by --from */

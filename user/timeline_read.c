@@ -181,13 +181,48 @@ static void parse_seg(const struct line_ctx *c, const struct json_object *o, str
 		seg->dump_bytes = get_uint(c, m, MAX_SEG_LEN);
 }
 
+/* FNV-1a over the three strings: traces of busy hosts hold thousands of
+ * flows, a linear search per line would dominate. */
+static size_t flow_hash(const char *dir, const char *src, const char *dst)
+{
+	const char *parts[3] = { dir, src, dst };
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (int k = 0; k < 3; k++) {
+		for (const unsigned char *c = (const unsigned char *)parts[k]; *c; c++)
+			h = (h ^ *c) * 0x100000001b3ull;
+		h = (h ^ 0xff) * 0x100000001b3ull;	/* separator */
+	}
+	return h;
+}
+
+static void flow_slots_grow(struct tl_data *d)
+{
+	size_t n = d->nslots ? 2 * d->nslots : 64;
+	size_t *slots = calloc(n, sizeof(*slots));
+
+	if (!slots)
+		fail(EXIT_FAIL, "out of memory");
+	for (size_t k = 0; k < d->nflows; k++) {
+		const struct tl_flow *f = &d->flows[k];
+		size_t i = flow_hash(f->dir, f->src, f->dst) & (n - 1);
+
+		while (slots[i])
+			i = (i + 1) & (n - 1);
+		slots[i] = k + 1;
+	}
+	free(d->flow_slots);
+	d->flow_slots = slots;
+	d->nslots = n;
+}
+
 /* The flow a line belongs to, added on first sight. */
 static size_t flow_of(struct tl_data *d, const struct line_ctx *c, const struct json_object *o)
 {
 	const struct json_member *m = need(c, o, "dir");
 	const char *dir = get_string(c, m), *src = "", *dst = "";
 	char *nsrc, *ndst;
-	size_t k;
+	size_t i, k;
 
 	if (strcmp(dir, "rx") && strcmp(dir, "tx"))
 		bad_line(c, "\"dir\" must be \"rx\" or \"tx\", not \"%.20s\"", dir);
@@ -199,13 +234,20 @@ static size_t flow_of(struct tl_data *d, const struct line_ctx *c, const struct 
 	ndst = tl_normalise_endpoint(dst);
 	if (!nsrc || !ndst)
 		fail(EXIT_FAIL, "out of memory");
-	for (k = 0; k < d->nflows; k++)
+	if (2 * (d->nflows + 1) > d->nslots)
+		flow_slots_grow(d);
+	for (i = flow_hash(dir, nsrc, ndst) & (d->nslots - 1); d->flow_slots[i];
+	     i = (i + 1) & (d->nslots - 1)) {
+		k = d->flow_slots[i] - 1;
 		if (!strcmp(d->flows[k].dir, dir) && !strcmp(d->flows[k].src, nsrc) &&
 		    !strcmp(d->flows[k].dst, ndst)) {
 			free(nsrc);
 			free(ndst);
 			return k;
 		}
+	}
+	k = d->nflows;
+	d->flow_slots[i] = k + 1;
 	if (d->nflows == d->flows_cap) {
 		size_t cap = d->flows_cap ? 2 * d->flows_cap : 8;
 		struct tl_flow *f = realloc(d->flows, cap * sizeof(*f));
@@ -320,5 +362,6 @@ void tl_data_free(struct tl_data *d)
 	}
 	free(d->segs);
 	free(d->flows);
+	free(d->flow_slots);
 	memset(d, 0, sizeof(*d));
 }

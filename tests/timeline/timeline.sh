@@ -192,12 +192,15 @@ want='decrypted by the device|passed as received (not decrypted)|dropped (inject
 if [ "$legend" = "$want" ]; then ok timeline-legend
 else bad timeline-legend "$legend"; fi
 
-# --- escaping: the title from argv, strings from the JSON (\u escapes too)
+# --- escaping: the title from argv, strings from the JSON (\u escapes,
+# a surrogate pair too)
 E=$TMP/esc.jsonl
-printf '%s\n' '{"dir":"rx","seq":1,"len":10,"verdict":"passed","state":"\u00e9tat <x&y> \"q\" \t\/"}' >"$E"
+printf '%s\n' '{"dir":"rx","seq":1,"len":10,"verdict":"passed","state":"\u00e9tat <x&y> \"q\" \t\/"}' \
+	'{"dir":"rx","seq":11,"len":10,"verdict":"passed","state":"\ud83d\ude00"}' >"$E"
 if "$TLSHIM" timeline "$E" -o "$TMP/esc.svg" --title $'a<b> & "c" \'d\' \x01' 2>"$TMP/err" &&
    grep -q '>a&lt;b&gt; &amp; &quot;c&quot; &apos;d&apos; ?</text>' "$TMP/esc.svg" &&
    grep -q '>état &lt;x&amp;y&gt; &quot;q&quot;  /</text>' "$TMP/esc.svg" &&
+   grep -q $'>\xf0\x9f\x98\x80</text>' "$TMP/esc.svg" &&
    { ! xmllint --version >/dev/null 2>&1 || xmllint --noout "$TMP/esc.svg" 2>"$TMP/err"; }; then
 	ok timeline-escaping
 else bad timeline-escaping "$(cat "$TMP/err"; grep -o '<text [^>]*class="title">[^<]*' "$TMP/esc.svg")"; fi
@@ -273,6 +276,18 @@ if [ "$(count "$TMP/big.svg" 'class="seg ')" -eq 400 ] && [ "$size" -lt 300000 ]
    grep -q '>1100 more segments not shown (--from, --count); 15 without payload (ACKs) not drawn</text>' "$TMP/big.svg" &&
    { ! xmllint --version >/dev/null 2>&1 || xmllint --noout "$TMP/big.svg"; }; then ok "timeline-large-input ($size bytes)"
 else bad timeline-large-input "$(count "$TMP/big.svg" 'class="seg ') boxes, $size bytes, note $(grep -o 'class="note">[^<]*' "$TMP/big.svg")"; fi
+
+# --- many flows: each found again (hash), stderr names the first 20
+awk 'BEGIN { for (r = 0; r < 3; r++) for (f = 0; f < 30; f++)
+	printf "{\"dir\":\"rx\",\"src\":\"10.2.0.%d:443\",\"dst\":\"10.3.0.1:%d\",\"seq\":%d,\"len\":100,\"verdict\":\"decrypted\"}\n", f + 1, 1000 + f, 1 + r * 100 }' >"$TMP/flows.jsonl"
+"$TLSHIM" timeline "$TMP/flows.jsonl" -o "$TMP/flows.svg" 2>"$TMP/err"
+if [ "$(wc -l <"$TMP/err")" -eq 22 ] && grep -q '^  rx 10.2.0.1:443-10.3.0.1:1000  3 segments  (drawn)$' "$TMP/err" &&
+   grep -q '^  rx 10.2.0.20:443-10.3.0.1:1019  3 segments$' "$TMP/err" && grep -q '^  ... and 10 more$' "$TMP/err" &&
+   [ "$(count "$TMP/flows.svg" 'class="seg ')" -eq 3 ] &&
+   "$TLSHIM" timeline "$TMP/flows.jsonl" -o "$TMP/flows.svg" --flow 10.2.0.27:443-10.3.0.1:1026 2>"$TMP/err" &&
+   [ ! -s "$TMP/err" ] && [ "$(count "$TMP/flows.svg" 'class="seg ')" -eq 3 ] &&
+   grep -q '<title>#86 seq 201 len 100' "$TMP/flows.svg"; then ok timeline-many-flows
+else bad timeline-many-flows "$(head -3 "$TMP/err")"; fi
 
 # --- stdin and stdout
 if "$TLSHIM" timeline - -o - --dir rx <"$S" >"$TMP/pipe.svg" 2>"$TMP/err" &&
@@ -365,6 +380,16 @@ expect_bad timeline-bad-resync 'line 3: "resync" must be null, "request" or "con
 	"$(line_file rsy '{"dir":"rx","seq":1,"len":2,"verdict":"passed","resync":"maybe"}')" "${K[@]}"
 expect_bad timeline-bad-line-dir 'line 3: "dir" must be "rx" or "tx"' \
 	"$(line_file ldir '{"dir":"up","seq":1,"len":2,"verdict":"passed"}')" "${K[@]}"
+expect_bad timeline-raw-tab "line 3: control character (byte 0x09) in string" \
+	"$(line_file tab $'{"dir":"rx","seq":1,"len":2,"verdict":"pa\tssed"}')" "${K[@]}"
+expect_bad timeline-invalid-utf8 "line 3: invalid UTF-8 in string at column 48" \
+	"$(line_file utf $'{"dir":"rx","seq":1,"len":2,"verdict":"x","s":"\xff"}')" "${K[@]}"
+expect_bad timeline-lone-surrogate 'line 3: unpaired surrogate \\ud800' \
+	"$(line_file sur '{"dir":"rx","seq":1,"len":2,"verdict":"passed","state":"\ud800x"}')" "${K[@]}"
+expect_bad timeline-nul-escape 'line 3: \\u0000 in string' \
+	"$(line_file nul '{"dir":"rx","seq":1,"len":2,"verdict":"passed","state":"a\u0000"}')" "${K[@]}"
+expect_bad timeline-too-deep 'line 3: nested deeper than 64' \
+	"$(line_file deep "{\"x\":$(printf '[%.0s' $(seq 70))$(printf ']%.0s' $(seq 70)),\"dir\":\"rx\"}")" "${K[@]}"
 expect_bad timeline-unknown-dir "^tlshim: bad dir: 'up' (rx or tx)$" "$S" "${K[@]}" --dir up
 expect_bad timeline-absent-dir "^tlshim: bad dir: no segment of that direction" "$TMP/wrap.jsonl" "${K[@]}" --dir tx
 expect_bad timeline-bad-flow "^tlshim: bad flow: '10.1.0.1:443'" "$S" "${K[@]}" --flow 10.1.0.1:443
