@@ -8,7 +8,7 @@
 # Chromium and the screenshot checked for the fill colors.  Bad input:
 # status 2, one stderr line, no output file touched.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 TLSHIM=$PWD/tlshim
 PNGSTAT=$PWD/build/pngstat
 TMP=$(mktemp -d /tmp/tt-timeline.XXXXXX)
@@ -28,6 +28,7 @@ trap cleanup EXIT
 ok() { echo "ok $1"; }
 bad() { echo "FAIL $1: $2"; fails=$((fails + 1)); }
 count() { grep -o -- "$2" "$1" | wc -l; }
+rows() { grep -o '<title>#[0-9]*' "$1" | sed 's/<title>#//' | tr '\n' ' '; }	# the rows' indexes
 
 for f in "$TLSHIM" "$PNGSTAT"; do
 	[ -x "$f" ] || { bad timeline-build "$f missing (run make)"; exit 1; }
@@ -141,7 +142,7 @@ else bad timeline-svg-root "$(grep -o '<svg [^>]*' "$OUT")"; fi
 # one box per segment of the drawn flow, in arrival order
 n_dec=$(count "$OUT" 'class="seg decrypted"'); n_pas=$(count "$OUT" 'class="seg passed"')
 n_dro=$(count "$OUT" 'class="seg dropped"'); n_all=$(count "$OUT" 'class="seg ')
-order=$(grep -o '<title>#[0-9]*' "$OUT" | tr -d '<title>#' | tr '\n' ' ')
+order=$(rows "$OUT")
 if [ "$n_dec $n_pas $n_dro $n_all" = "5 6 1 12" ] &&
    [ "$order" = "10 11 12 13 14 15 16 17 18 19 20 21 " ]; then ok timeline-boxes
 else bad timeline-boxes "decrypted $n_dec passed $n_pas dropped $n_dro all $n_all (want 5 6 1 12), order $order"; fi
@@ -164,8 +165,8 @@ for fig in "$OUT" "$TMP/wide.svg"; do
 	got=$(stripes "$fig" | awk '{ print $1, $2, $3 }' | tr '\n' ',')
 	want=""
 	for p in "#10 1000" "#11 2000" "#15 5000" "#17 6000" "#18 7000" "#21 8000"; do
-		set -- $p
-		want="$want$1 $(tick_x "$fig" $(($2 - 1000))) spans,"
+		read -r id hseq <<<"$p"
+		want="$want$id $(tick_x "$fig" $((hseq - 1000))) spans,"
 	done
 	if same "$got" "$want"; then ok "timeline-header-stripes ($(basename "$fig"))"
 	else bad "timeline-header-stripes ($(basename "$fig"))" "got '$got' want '$want'"; fi
@@ -223,17 +224,17 @@ else bad timeline-flow-rx "$(cat "$TMP/err")"; fi
 
 # --- windows: --count, --from, --seq-from/--seq-to
 "$TLSHIM" timeline "$S" -o "$TMP/c.svg" --dir rx --count 5 2>"$TMP/err"
-order=$(grep -o '<title>#[0-9]*' "$TMP/c.svg" | tr -d '<title>#' | tr '\n' ' ')
+order=$(rows "$TMP/c.svg")
 if [ "$order" = "10 11 12 13 14 " ] && grep -q '>7 more segments not shown (--from, --count)</text>' "$TMP/c.svg"; then
 	ok timeline-count
 else bad timeline-count "rows $order, note $(grep -o 'class="note">[^<]*' "$TMP/c.svg")"; fi
 "$TLSHIM" timeline "$S" -o "$TMP/f.svg" --dir rx --from 15 2>"$TMP/err"
-order=$(grep -o '<title>#[0-9]*' "$TMP/f.svg" | tr -d '<title>#' | tr '\n' ' ')
+order=$(rows "$TMP/f.svg")
 if [ "$order" = "15 16 17 18 19 20 21 " ] && grep -q '>5 before --from</text>' "$TMP/f.svg" &&
    grep -q 'start = seq 2400)' "$TMP/f.svg" && [ -z "$(geom "$TMP/f.svg" 2400)" ]; then ok timeline-from
 else bad timeline-from "rows $order; $(geom "$TMP/f.svg" 2400)"; fi
 "$TLSHIM" timeline "$S" -o "$TMP/q.svg" --dir rx --seq-from 3000 --seq-to 6000 2>"$TMP/err"
-order=$(grep -o '<title>#[0-9]*' "$TMP/q.svg" | tr -d '<title>#' | tr '\n' ' ')
+order=$(rows "$TMP/q.svg")
 got=$(stripes "$TMP/q.svg" | awk '{ print $1, $2 }' | tr '\n' ',')
 # boxes are clipped to the window: #12 (2400..3100) starts at the axis' 0
 x12=$(grep '<title>#12 ' "$TMP/q.svg" | grep -o ' x="[0-9.]*"' | grep -o '[0-9.]*')
