@@ -222,6 +222,14 @@ if "$TLSHIM" timeline "$S" -o "$TMP/rx.svg" --flow 10.1.0.1:443-10.1.0.2:40000 2
    [ ! -s "$TMP/err" ] && [ "$(count "$TMP/rx.svg" 'class="seg ')" -eq 12 ]; then ok timeline-flow-rx
 else bad timeline-flow-rx "$(cat "$TMP/err")"; fi
 
+# --flow compares addresses, not spellings (IPv6 has many)
+printf '%s\n' '{"dir":"rx","src":"10.0.0.1:1","dst":"10.0.0.2:2","seq":1,"len":10,"verdict":"passed"}' \
+	'{"dir":"rx","src":"[2001:db8::1]:443","dst":"[2001:db8::2]:5","seq":1,"len":10,"verdict":"decrypted"}' >"$TMP/v6.jsonl"
+if "$TLSHIM" timeline "$TMP/v6.jsonl" -o "$TMP/v6.svg" --flow '[2001:db8:0:0::1]:443-[2001:0db8::2]:5' 2>"$TMP/err" &&
+   [ "$(count "$TMP/v6.svg" 'class="seg ')" -eq 1 ] && [ "$(count "$TMP/v6.svg" 'class="seg decrypted"')" -eq 1 ] &&
+   grep -q 'class="subtitle">rx \[2001:db8::1\]:443 → \[2001:db8::2\]:5 ' "$TMP/v6.svg"; then ok timeline-flow-ipv6
+else bad timeline-flow-ipv6 "$(cat "$TMP/err")"; fi
+
 # --- windows: --count, --from, --seq-from/--seq-to
 "$TLSHIM" timeline "$S" -o "$TMP/c.svg" --dir rx --count 5 2>"$TMP/err"
 order=$(rows "$TMP/c.svg")
