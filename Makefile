@@ -126,3 +126,19 @@ $(BUILD)/bench_%.skel.h: $(BUILD)/bench_%.bpf.o
 
 $(BUILD)/bench: $(BENCH_SRCS) $(wildcard bench/*.h) $(BENCH_SKELS) $(USER_LIB) $(USER_HDRS)
 	$(CC) $(CFLAGS) -Ibench $(BENCH_SRCS) $(USER_LIB) -o $@ $(LDLIBS) -lm
+
+# tlshim timeline's tests: xmllint checks the SVG, headless Chromium renders
+# it.  Part of make deps; Chromium is big, so without recommends (the
+# browser alone renders an SVG).
+TIMELINE_PKGS := libxml2-utils chromium
+.PHONY: timelinedeps
+deps: timelinedeps
+timelinedeps:
+	@missing=""; for p in $(TIMELINE_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $$missing; \
+	fi

@@ -118,5 +118,6 @@ int cmd_stats(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_resync(int argc, char **argv);
+int cmd_timeline(int argc, char **argv);
 
 #endif /* TLSHIM_COMMON_H */
