@@ -37,11 +37,14 @@ add)
 	[[ $pct =~ ^[0-9]+$ ]] && [ "$pct" -ge 1 ] && [ "$pct" -le 100 ] ||
 		bad PCT "'$pct' (a whole percent, 1..100)"
 	nft_ns list table inet "$table" >/dev/null 2>&1 && bad IF "$ifname in $ns already has a loss rule (del first)"
+	# numgen's "mod 100 < 100" is out of range: 100% is a plain drop
+	match="numgen random mod 100 < $pct"
+	[ "$pct" = 100 ] && match=""
 	nft_ns -f - <<EOF || exit 1
 table inet $table {
 	chain out {
 		type filter hook postrouting priority 0; policy accept;
-		oifname "$ifname" meta l4proto tcp numgen random mod 100 < $pct counter drop
+		oifname "$ifname" meta l4proto tcp $match counter drop
 	}
 }
 EOF

@@ -151,14 +151,16 @@ static bool tc_present(int ifindex, enum bpf_tc_attach_point where, __u32 handle
 	return present;
 }
 
-static void state_path(char *buf, size_t len, int ifindex, bool egress)
+/* Exists while a clsact qdisc on the interface is one tlsloss created: it
+ * is the interface's, not a hook's, so the last detach of either hook
+ * removes it (netns inode + ifindex name the interface). */
+static void clsact_path(char *buf, size_t len, int ifindex)
 {
 	struct stat ns;
 
 	if (stat("/proc/self/ns/net", &ns))
 		ns.st_ino = 0;
-	snprintf(buf, len, "%s/attach-%lu-%d-%s", TLSLOSS_RUN_DIR, (unsigned long)ns.st_ino,
-		 ifindex, egress ? "egress" : "ingress");
+	snprintf(buf, len, "%s/clsact-%lu-%d", TLSLOSS_RUN_DIR, (unsigned long)ns.st_ino, ifindex);
 }
 
 static int ifindex_of(const char *name)
@@ -232,6 +234,7 @@ static int loss_attach(int argc, char **argv)
 	char err[256], state[256], desc[2][300];
 	bool egress, qdisc_created;
 	int npos = 0, ifindex, e;
+	libbpf_print_fn_t prev_print;
 	struct pins p;
 	__u32 zero = 0;
 	FILE *f;
@@ -310,7 +313,10 @@ static int loss_attach(int argc, char **argv)
 	}
 	hook.ifindex = ifindex;
 	hook.attach_point = BPF_TC_INGRESS;
-	e = bpf_tc_hook_create(&hook);	/* clsact serves both hooks */
+	/* clsact serves both hooks; EEXIST (someone's, maybe ours) is fine */
+	prev_print = libbpf_set_print(silent);
+	e = bpf_tc_hook_create(&hook);
+	libbpf_set_print(prev_print);
 	qdisc_created = !e;
 	if (e && e != -EEXIST) {
 		tlsloss_bpf__destroy(skel);
@@ -328,11 +334,11 @@ static int loss_attach(int argc, char **argv)
 		die("cannot attach to %s %s: %s", pos[1], pos[2], strerror(-e));
 	}
 	mkdir(TLSLOSS_RUN_DIR, 0700);
-	state_path(state, sizeof(state), ifindex, egress);
-	f = fopen(state, "w");
-	if (f) {
-		fprintf(f, "clsact_created=%d\npin=%s\n", qdisc_created, pin);
-		fclose(f);
+	if (qdisc_created) {
+		clsact_path(state, sizeof(state), ifindex);
+		f = fopen(state, "w");
+		if (f)
+			fclose(f);
 	}
 	drop_spec_format(&cfg.spec, desc[0], sizeof(desc[0]));
 	describe_filter(desc[1], sizeof(desc[1]), &cfg);
@@ -360,11 +366,10 @@ static int loss_detach(int argc, char **argv)
 	LIBBPF_OPTS(bpf_tc_hook, hook);
 	LIBBPF_OPTS(bpf_tc_opts, tc, .handle = TLSLOSS_TC_HANDLE, .priority = TLSLOSS_TC_PRIORITY);
 	const char *pos[3];
-	char state[256], line[600];
-	bool egress, created = false, others;
+	char state[256];
+	bool egress, created, others;
 	int npos = 0, ifindex;
 	__u32 id = 0;
-	FILE *f;
 
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--pin") && i + 1 < argc)
@@ -386,15 +391,8 @@ static int loss_detach(int argc, char **argv)
 		bad("dev", "tlsloss is not attached to %s %s", pos[1], pos[2]);
 	if (bpf_tc_detach(&hook, &tc))
 		die("cannot detach from %s %s: %s", pos[1], pos[2], strerror(errno));
-	state_path(state, sizeof(state), ifindex, egress);
-	f = fopen(state, "r");
-	if (f) {
-		while (fgets(line, sizeof(line), f))
-			if (!strcmp(line, "clsact_created=1\n"))
-				created = true;
-		fclose(f);
-		unlink(state);
-	}
+	clsact_path(state, sizeof(state), ifindex);
+	created = access(state, F_OK) == 0;
 	/* The qdisc goes only if it is ours and nobody else's filter is on it:
 	 * our other hook, or tlshim's (which may have found our clsact). */
 	others = tc_present(ifindex, egress ? BPF_TC_INGRESS : BPF_TC_EGRESS, TLSLOSS_TC_HANDLE, NULL) ||
@@ -403,6 +401,7 @@ static int loss_detach(int argc, char **argv)
 	if (created && !others) {
 		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 		bpf_tc_hook_destroy(&hook);
+		unlink(state);
 	}
 	printf("detached from %s %s%s\n", pos[1], pos[2],
 	       created && others ? " (clsact left: other filters use it)" : "");
