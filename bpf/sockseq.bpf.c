@@ -40,8 +40,9 @@ int sockseq_dump(struct bpf_iter__tcp *it)
 	r.local_port = __builtin_bswap16(BPF_CORE_READ(skc, skc_num));
 	r.remote_port = BPF_CORE_READ(skc, skc_dport);
 	if (r.family == AF_INET6) {
-		BPF_CORE_READ_INTO(&r.local_addr, skc, skc_v6_rcv_saddr.s6_addr);
-		BPF_CORE_READ_INTO(&r.remote_addr, skc, skc_v6_daddr.s6_addr);
+		/* whole in6_addr structs: the kernel's is a union of arrays */
+		BPF_CORE_READ_INTO((struct in6_addr___ss *)r.local_addr, skc, skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO((struct in6_addr___ss *)r.remote_addr, skc, skc_v6_daddr);
 	} else {
 		map_v4(r.local_addr, BPF_CORE_READ(skc, skc_rcv_saddr));
 		map_v4(r.remote_addr, BPF_CORE_READ(skc, skc_daddr));

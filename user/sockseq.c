@@ -6,6 +6,7 @@
  * which is the caller's.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -20,12 +21,18 @@ static bool same_socket(const struct sockseq_rec *r, const __u8 *laddr, __be16 l
 	       !memcmp(r->local_addr, laddr, 16) && !memcmp(r->remote_addr, raddr, 16);
 }
 
+static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return 0;
+}
+
 int sockseq_lookup(const struct tlshim_flow *flow, struct sockseq *out)
 {
 	const __u8 *laddr = flow->dir == TLSHIM_DIR_RX ? flow->daddr : flow->saddr;
 	const __u8 *raddr = flow->dir == TLSHIM_DIR_RX ? flow->saddr : flow->daddr;
 	__be16 lport = flow->dir == TLSHIM_DIR_RX ? flow->dport : flow->sport;
 	__be16 rport = flow->dir == TLSHIM_DIR_RX ? flow->sport : flow->dport;
+	libbpf_print_fn_t prev_print;
 	struct sockseq_bpf *skel;
 	struct sockseq_rec r;
 	char buf[64 * sizeof(struct sockseq_rec)];
@@ -34,9 +41,12 @@ int sockseq_lookup(const struct tlshim_flow *flow, struct sockseq *out)
 	bool full_found = false;
 	ssize_t n;
 
+	/* A failure is reported by the caller in one line, not libbpf's log. */
+	prev_print = libbpf_set_print(quiet);
 	skel = sockseq_bpf__open_and_load();
+	libbpf_set_print(prev_print);
 	if (!skel)
-		return -errno ? -errno : -EINVAL;
+		return errno ? -errno : -EINVAL;
 	if (sockseq_bpf__attach(skel)) {
 		err = -errno;
 		goto out;
