@@ -221,6 +221,71 @@ struct verdict {
 	__u32 record;
 };
 
+enum {
+	STEP_MORE = 1,		/* a header completed: another may start in the segment */
+	STEP_NAMED = 2,		/* the header starting in this step is one the spec names */
+	STEP_NOT_TLS = 4,
+	STEP_UNREADABLE = 8,	/* the skb is shorter than its headers said */
+};
+
+/*
+ * One step of the walker inside the segment that ends at stream offset end,
+ * its stream offset x at skb offset base + x (payload offset - rel, mod
+ * 2^32: five arguments are all a BPF function takes): collects the next header's bytes that lie in the segment
+ * and, once it has all 5, moves to the next record.  A global function:
+ * the verifier checks it once, not once per iteration of the caller's loop
+ * (which keeps the program cheap to load, on 6.1 too).
+ */
+__attribute__((noinline)) int tlsloss_walk_step(struct __sk_buff *skb,
+						struct tlsloss_flow_state *fs,
+						const struct tlshim_drop_spec *spec,
+						__u32 base, __u32 end)
+{
+	__u32 hpos, take, len, j;
+	int ret = 0;
+	__u8 h[5];
+
+	if (!skb || !fs || !spec)
+		return 0;
+	hpos = fs->next_hdr + fs->hdr_fill;
+	if (after_eq(hpos, end))
+		return 0;		/* the next header byte is in a later segment */
+	if (fs->hdr_fill == 0 && spec->kind == TLSHIM_DROP_HEADER &&
+	    tlshim_drop_names_record(spec, fs->next_rec))
+		ret |= STEP_NAMED;
+	take = 5 - fs->hdr_fill;
+	if (take > end - hpos)
+		take = end - hpos;
+	if (take == 5) {
+		if (bpf_skb_load_bytes(skb, base + hpos, h, 5))
+			return STEP_UNREADABLE;
+		fs->hdr_acc = ((__u64)h[0] << 32) | ((__u64)h[1] << 24) | ((__u64)h[2] << 16) |
+			      ((__u64)h[3] << 8) | h[4];
+	} else {
+		for (j = 0; j < 4; j++) {
+			if (j >= take)
+				break;
+			if (bpf_skb_load_bytes(skb, base + hpos + j, h, 1))
+				return STEP_UNREADABLE;
+			fs->hdr_acc = (fs->hdr_acc << 8) | h[0];
+		}
+	}
+	fs->hdr_fill += take;
+	if (fs->hdr_fill < 5)
+		return ret;		/* split header: the rest comes next */
+	/* type 20..24 (ChangeCipherSpec..Heartbeat), version 3.x */
+	if (((fs->hdr_acc >> 32) & 0xff) < 20 || ((fs->hdr_acc >> 32) & 0xff) > 24 ||
+	    ((fs->hdr_acc >> 24) & 0xff) != 3)
+		return ret | STEP_NOT_TLS;
+	len = fs->hdr_acc & 0xffff;
+	fs->body_start = fs->next_hdr + 5;
+	fs->next_hdr = fs->body_start + len;
+	fs->next_rec++;
+	fs->hdr_fill = 0;
+	fs->hdr_acc = 0;
+	return ret | STEP_MORE;
+}
+
 /*
  * Feeds the bytes of [rel, end) beyond high_end to the walker (rel <=
  * high_end < end) and decides header:K and body:K for a first transmission.
@@ -232,13 +297,13 @@ static __always_inline void walk(struct __sk_buff *skb, const struct seg *s,
 				 struct verdict *v)
 {
 	int may_drop = first && index >= spec->from;
-	int i;
+	__u32 rec;
+	int i, r;
 
 	/* body:K - wholly inside the body of the record the segment starts in */
 	if (spec->kind == TLSHIM_DROP_BODY && first && fs->hdr_fill == 0 && fs->next_rec > 0 &&
 	    after_eq(rel, fs->body_start) && after_eq(fs->next_hdr, end)) {
-		__u32 rec = fs->next_rec - 1;
-
+		rec = fs->next_rec - 1;
 		if (rec >= fs->body_next && tlshim_drop_names_record(spec, rec)) {
 			fs->body_next = rec + 1;
 			if (may_drop) {
@@ -249,59 +314,28 @@ static __always_inline void walk(struct __sk_buff *skb, const struct seg *s,
 		}
 	}
 
-	for (i = 0; i <= TLSLOSS_MAX_HEADERS_PER_SEG; i++) {
-		__u32 hpos = fs->next_hdr + fs->hdr_fill, take, len, j;
-		__u8 h[5];
-
-		if (after_eq(hpos, end))
-			return;		/* the next header byte is in a later segment */
-		if (i == TLSLOSS_MAX_HEADERS_PER_SEG) {
-			walker_stop(fs, st, TLSLOSS_WALKER_DENSE);
-			return;
-		}
-		if (fs->hdr_fill == 0 && may_drop && spec->kind == TLSHIM_DROP_HEADER &&
-		    tlshim_drop_names_record(spec, fs->next_rec)) {
+	for (i = 0; i < TLSLOSS_MAX_HEADERS_PER_SEG; i++) {
+		rec = fs->next_rec;
+		r = tlsloss_walk_step(skb, fs, spec, s->payload_off - rel, end);
+		if ((r & STEP_NAMED) && may_drop) {
 			v->drop = 1;
 			v->reason = TLSLOSS_REASON_HEADER;
-			v->record = fs->next_rec;
+			v->record = rec;
 		}
-		take = 5 - fs->hdr_fill;
-		if (take > end - hpos)
-			take = end - hpos;
-		if (take == 5) {
-			if (bpf_skb_load_bytes(skb, s->payload_off + (hpos - rel), h, 5))
-				goto unreadable;
-			fs->hdr_acc = ((__u64)h[0] << 32) | ((__u64)h[1] << 24) | ((__u64)h[2] << 16) |
-				      ((__u64)h[3] << 8) | h[4];
-		} else {
-			for (j = 0; j < 4; j++) {
-				if (j >= take)
-					break;
-				if (bpf_skb_load_bytes(skb, s->payload_off + (hpos - rel) + j, h, 1))
-					goto unreadable;
-				fs->hdr_acc = (fs->hdr_acc << 8) | h[0];
-			}
-		}
-		fs->hdr_fill += take;
-		if (fs->hdr_fill < 5)
-			return;		/* split header: the rest comes next */
-		/* type 20..24 (ChangeCipherSpec..Heartbeat), version 3.x */
-		if (((fs->hdr_acc >> 32) & 0xff) < 20 || ((fs->hdr_acc >> 32) & 0xff) > 24 ||
-		    ((fs->hdr_acc >> 24) & 0xff) != 3) {
+		if (r & STEP_NOT_TLS) {
 			walker_stop(fs, st, TLSLOSS_WALKER_NOT_TLS);
 			return;
 		}
-		len = fs->hdr_acc & 0xffff;
-		fs->body_start = fs->next_hdr + 5;
-		fs->next_hdr = fs->body_start + len;
-		fs->next_rec++;
-		fs->hdr_fill = 0;
-		fs->hdr_acc = 0;
+		if (r & STEP_UNREADABLE) {
+			walker_stop(fs, st, TLSLOSS_WALKER_GAP);
+			return;
+		}
+		if (!(r & STEP_MORE))
+			return;
 	}
-	return;
-unreadable:
-	/* the skb is shorter than its headers said: the bytes are not there */
-	walker_stop(fs, st, TLSLOSS_WALKER_GAP);
+	/* more headers start in this segment than the walker follows */
+	if (!after_eq(fs->next_hdr, end))
+		walker_stop(fs, st, TLSLOSS_WALKER_DENSE);
 }
 
 static __always_inline void log_drop(const struct seg *s, const struct tlsloss_flow_state *fs,
