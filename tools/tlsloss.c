@@ -249,6 +249,9 @@ static int loss_attach(int argc, char **argv)
 				bad("flow", "'%s' (ADDR:PORT or [ADDR6]:PORT)", argv[i + 1]);
 			if (!parse_endpoint(argv[i + 2], cfg.daddr, &cfg.dport))
 				bad("flow", "'%s' (ADDR:PORT or [ADDR6]:PORT)", argv[i + 2]);
+			if (endpoint_is_ipv4(cfg.saddr) != endpoint_is_ipv4(cfg.daddr))
+				bad("flow", "'%s' and '%s' are not of one address family",
+				    argv[i + 1], argv[i + 2]);
 			cfg.filter = TLSLOSS_FILTER_FLOW;
 			i += 2;
 		} else if (!strcmp(argv[i], "--port")) {
@@ -482,7 +485,7 @@ static int loss_show(int argc, char **argv)
 	struct tlsloss_config cfg = {};
 	struct tlsloss_stats st = {};
 	char spec[300], filt[300], ft[300];
-	bool json = false, firstrow = true;
+	bool json = false, firstrow = true, walks;
 	size_t nlog = 0;
 	__u32 zero = 0;
 	struct pins p;
@@ -516,6 +519,8 @@ static int loss_show(int argc, char **argv)
 		       (unsigned long long)st.dropped, (unsigned long long)st.gso_skbs,
 		       (unsigned long long)st.flows, (unsigned long long)st.walker_lost,
 		       (unsigned long long)st.not_parsed);
+	/* random/nth never run the walker: its fields mean nothing then */
+	walks = cfg.spec.kind == TLSHIM_DROP_HEADER || cfg.spec.kind == TLSHIM_DROP_BODY;
 	while (bpf_map_get_next_key(p.flows, prev, &next) == 0) {
 		key = next;
 		prev = &key;
@@ -526,12 +531,13 @@ static int loss_show(int argc, char **argv)
 			printf("%s{%s,\"segs\":%llu,\"data_segs\":%llu,\"dropped\":%llu,\"walker\":\"%s\","
 			       "\"next_record\":%u,\"high_end\":%u}", firstrow ? "" : ",", ft,
 			       (unsigned long long)fs.segs, (unsigned long long)fs.data_segs,
-			       (unsigned long long)fs.dropped, walker_name(fs.walker), fs.next_rec, fs.high_end);
+			       (unsigned long long)fs.dropped, walks ? walker_name(fs.walker) : "unused",
+			       fs.next_rec, fs.high_end);
 		else
 			printf("flow %s segs %llu data_segs %llu dropped %llu walker %s next_record %u "
 			       "high_end %u\n", ft, (unsigned long long)fs.segs,
 			       (unsigned long long)fs.data_segs, (unsigned long long)fs.dropped,
-			       walker_name(fs.walker), fs.next_rec, fs.high_end);
+			       walks ? walker_name(fs.walker) : "unused", fs.next_rec, fs.high_end);
 		firstrow = false;
 	}
 	if (json)
