@@ -55,6 +55,10 @@ cleanup() {
 	ip netns del "$NS_R" 2>/dev/null
 	"$ROOT/build/tlsloss" unload --pin "$PIN" >/dev/null 2>&1
 	rm -rf "$PIN" 2>/dev/null
+	if [ -e "$PIN-tlshim" ]; then
+		TLSHIM_PIN_DIR=$PIN-tlshim TLSHIM_RUN_DIR=$WORK/tlshim-run "$ROOT/tlshim" unload >/dev/null 2>&1
+		rmdir "$PIN-tlshim" 2>/dev/null
+	fi
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -240,6 +244,30 @@ cli_test() {
 	expect "a clsact tlsloss did not create stays" 1 "$(in_s tc qdisc show dev tlS | grep -c clsact)"
 	expect "no filter left" "" "$(in_s tc filter show dev tlS egress)"
 	in_s tc qdisc del dev tlS clsact
+	# beside tlshim on the same hooks: own handle, an earlier priority;
+	# detaching either leaves the other's filter and the clsact in place
+	if [ -x "$ROOT/tlshim" ]; then
+		export TLSHIM_PIN_DIR=$PIN-tlshim TLSHIM_RUN_DIR=$WORK/tlshim-run
+		in_s "$ROOT/tlshim" attach dev tlS --mode generic >/dev/null || WHY="${WHY:+$WHY; }tlshim attach failed"
+		in_s "${L[@]}" attach dev tlS egress nth:3 --flow 10.203.0.1:1 10.203.0.2:2 --pin "$PIN" >/dev/null ||
+			WHY="${WHY:+$WHY; }attach beside tlshim failed"
+		expect "egress filters: tlsloss (pref 29712) before tlshim (29717)" "29712 29717" \
+			"$(in_s tc filter show dev tlS egress | grep -o 'pref [0-9]*' | sort -u | cut -d' ' -f2 | xargs)"
+		in_s "${L[@]}" detach dev tlS egress >/dev/null
+		expect "tlshim's egress filter stays" 29717 \
+			"$(in_s tc filter show dev tlS egress | grep -o 'pref [0-9]*' | sort -u | cut -d' ' -f2 | xargs)"
+		in_s "${L[@]}" attach dev tlS egress nth:3 --flow 10.203.0.1:1 10.203.0.2:2 --pin "$PIN" >/dev/null
+		in_s "$ROOT/tlshim" detach dev tlS >/dev/null
+		expect "tlsloss's filter stays when tlshim, which made the clsact, detaches" 29712 \
+			"$(in_s tc filter show dev tlS egress | grep -o 'pref [0-9]*' | sort -u | cut -d' ' -f2 | xargs)"
+		in_s "${L[@]}" detach dev tlS egress >/dev/null
+		# neither removes it now (tlshim left it, tlsloss did not make it)
+		expect "clsact left over" 1 "$(in_s tc qdisc show dev tlS | grep -c clsact)"
+		in_s tc qdisc del dev tlS clsact 2>/dev/null
+		"$ROOT/tlshim" unload >/dev/null 2>&1
+		rmdir "$TLSHIM_PIN_DIR" 2>/dev/null
+		unset TLSHIM_PIN_DIR TLSHIM_RUN_DIR
+	fi
 	"${L[@]}" unload --pin "$PIN" >/dev/null || WHY="${WHY:+$WHY; }unload failed"
 	expect "pin dir removed" no "$([ -e "$PIN" ] && echo yes || echo no)"
 	result "$name"
