@@ -142,3 +142,32 @@ timelinedeps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			--no-install-recommends $$missing; \
 	fi
+
+# The loss injector (tools/tlsloss, bpf/tlsloss.bpf.c): its own object and
+# skeleton; the tool links the user library (drop_spec.c, endpoints).
+LOSS_OBJ  := $(BUILD)/tlsloss.bpf.o
+LOSS_SKEL := $(BUILD)/tlsloss.skel.h
+# `tlshim conn add --tcp-seq auto` reads sockets with an iter/tcp program.
+SOCKSEQ_OBJ  := $(BUILD)/sockseq.bpf.o
+SOCKSEQ_SKEL := $(BUILD)/sockseq.skel.h
+all: $(LOSS_OBJ) $(LOSS_SKEL) $(SOCKSEQ_OBJ) $(SOCKSEQ_SKEL)
+
+$(LOSS_OBJ): bpf/tlsloss.bpf.c include/tlsloss.h include/tlshim_drop.h | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c bpf/tlsloss.bpf.c -o $@
+
+$(LOSS_SKEL): $(LOSS_OBJ)
+	$(BPFTOOL) gen skeleton $< name tlsloss_bpf > $@.tmp && mv $@.tmp $@
+
+$(SOCKSEQ_OBJ): bpf/sockseq.bpf.c bpf/sockseq_types.h include/tlshim_sockseq.h | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c bpf/sockseq.bpf.c -o $@
+
+$(SOCKSEQ_SKEL): $(SOCKSEQ_OBJ)
+	$(BPFTOOL) gen skeleton $< name sockseq_bpf > $@.tmp && mv $@.tmp $@
+
+# Everything linking the user library (user/sockseq.c) needs its skeleton;
+# the unit tests also embed the loss object.
+tlshim $(BUILD)/unit_tests $(BUILD)/bench: $(SOCKSEQ_SKEL)
+$(BUILD)/unit_tests: $(LOSS_SKEL)
+
+$(BUILD)/tlsloss: tools/tlsloss.c $(LOSS_SKEL) $(SOCKSEQ_SKEL) $(USER_LIB) $(USER_HDRS) | $(BUILD)
+	$(CC) $(CFLAGS) tools/tlsloss.c $(USER_LIB) -o $@ $(LDLIBS)

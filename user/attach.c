@@ -24,6 +24,7 @@
 
 #define TLSHIM_TC_HANDLE	0x7415
 #define TLSHIM_TC_PRIORITY	0x7415
+#define TLSLOSS_TC_HANDLE	0x7410	/* tools/tlsloss.c: handle and priority */
 #define BPF_FS_MAGIC		0xcafe4a11
 
 /* Calls fn on the path of every map the object pins (its .maps section,
@@ -168,6 +169,17 @@ static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
 static bool tc_filter_present(struct bpf_tc_hook *hook)
 {
 	LIBBPF_OPTS(bpf_tc_opts, q, .handle = TLSHIM_TC_HANDLE, .priority = TLSHIM_TC_PRIORITY);
+	libbpf_print_fn_t prev = libbpf_set_print(silent);
+	bool present = bpf_tc_query(hook, &q) == 0;
+
+	libbpf_set_print(prev);
+	return present;
+}
+
+/* The same for another tool's filter (handle == priority, as both use). */
+static bool tc_filter_present_at(struct bpf_tc_hook *hook, __u32 handle)
+{
+	LIBBPF_OPTS(bpf_tc_opts, q, .handle = handle, .priority = handle);
 	libbpf_print_fn_t prev = libbpf_set_print(silent);
 	bool present = bpf_tc_query(hook, &q) == 0;
 
@@ -325,6 +337,11 @@ int cmd_detach(int argc, char **argv)
 		fclose(f);
 		unlink(state);
 	}
+	/* build/tlsloss (tools/tlsloss.c) may have put its filters on our
+	 * clsact: the qdisc stays while one of them is there. */
+	if (qdisc_created && (tc_filter_present_at(&ingress, TLSLOSS_TC_HANDLE) ||
+			      tc_filter_present_at(&egress, TLSLOSS_TC_HANDLE)))
+		qdisc_created = false;
 	if (qdisc_created) {
 		ingress.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 		bpf_tc_hook_destroy(&ingress);

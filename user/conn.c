@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include "common.h"
 #include "install.h"
+#include "sockseq.h"
 
 static void conn_usage(FILE *f)
 {
@@ -25,7 +26,9 @@ static void conn_usage(FILE *f)
 		"source of the packets carrying that direction's records (for rx the remote\n"
 		"peer, for tx this host).  IPv6 as [addr]:port.\n"
 		"--tcp-seq   TCP seq where record --rec-seq starts (start_offload_tcp_sn:\n"
-		"            copied_seq for rx, write_seq for tx); decimal or 0x hex\n"
+		"            copied_seq for rx, write_seq for tx); decimal or 0x hex, or\n"
+		"            auto: read from the live local socket in this network namespace\n"
+		"            (must be ESTABLISHED; rx: with no received bytes unread)\n"
 		"--rec-seq   TLS record number of that record (default 0)\n"
 		"--version   TLS version (default 1.2); --cipher (default aes-gcm-128)\n"
 		"--key/--iv/--salt  crypto_info as for setsockopt(SOL_TLS): key 16 bytes\n"
@@ -91,6 +94,51 @@ void conn_remove(const struct device_maps *m, const struct tlshim_flow *flow)
 	bpf_map_delete_elem(m->conns, flow);
 }
 
+/*
+ * --tcp-seq auto: start_offload_tcp_sn from the live local socket of the
+ * connection (user/sockseq.c): copied_seq for rx, write_seq for tx, the
+ * values the kernel hands a NIC at tls_dev_add.  Refused, as a usage error,
+ * when there is no such socket in this network namespace, when it is not
+ * ESTABLISHED, and for rx when received bytes wait unread (copied_seq !=
+ * rcv_nxt): a NIC would already have seen them pass, so the device could
+ * never see the record starting at copied_seq.  For tx, bytes written but
+ * not yet sent are fine: the next record starts at write_seq all the same.
+ */
+static uint64_t tcp_seq_auto(const struct tlshim_flow *flow)
+{
+	static const char *const states[] = {
+		"?", "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
+		"TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING",
+		"NEW_SYN_RECV",
+	};
+	char local[ENDPOINT_STRLEN], remote[ENDPOINT_STRLEN];
+	const char *state;
+	struct sockseq s;
+	int err;
+
+	format_endpoint(local, flow->dir == TLSHIM_DIR_RX ? flow->daddr : flow->saddr,
+			flow->dir == TLSHIM_DIR_RX ? flow->dport : flow->sport);
+	format_endpoint(remote, flow->dir == TLSHIM_DIR_RX ? flow->saddr : flow->daddr,
+			flow->dir == TLSHIM_DIR_RX ? flow->sport : flow->dport);
+	err = sockseq_lookup(flow, &s);
+	if (err == -ENOENT)
+		usage_error("tcp-seq", "auto: no TCP socket %s <-> %s in this network namespace",
+			    local, remote);
+	if (err)
+		fail(EXIT_FAIL, "--tcp-seq auto: cannot read the sockets (iter/tcp): %s",
+		     strerror(-err));
+	state = s.sk.state < sizeof(states) / sizeof(states[0]) ? states[s.sk.state] : "?";
+	if (s.sk.state != 1 || !s.sk.full)
+		usage_error("tcp-seq", "auto: socket %s <-> %s is %s, not ESTABLISHED",
+			    local, remote, state);
+	if (flow->dir == TLSHIM_DIR_RX && s.sk.copied_seq != s.sk.rcv_nxt)
+		usage_error("tcp-seq", "auto: socket %s <-> %s has %u received bytes unread "
+			    "(copied_seq %u, rcv_nxt %u): the device would have seen them already; "
+			    "read them first or give the seq", local, remote,
+			    s.sk.rcv_nxt - s.sk.copied_seq, s.sk.copied_seq, s.sk.rcv_nxt);
+	return s.start_seq;
+}
+
 static int conn_add(int argc, char **argv)
 {
 	struct opt opts[] = {
@@ -122,8 +170,10 @@ static int conn_add(int argc, char **argv)
 	parse_flow(pos, &flow);
 	if (!opt_get(opts, "tcp-seq")->seen)
 		usage_error("tcp-seq", "missing --tcp-seq (the TCP seq where the record starts)");
-	if (!parse_u64(opt_get(opts, "tcp-seq")->value, UINT32_MAX, &tcp_seq))
-		usage_error("tcp-seq", "'%s' (a TCP sequence number, 0..4294967295)",
+	if (!strcmp(opt_get(opts, "tcp-seq")->value, "auto"))
+		tcp_seq = tcp_seq_auto(&flow);
+	else if (!parse_u64(opt_get(opts, "tcp-seq")->value, UINT32_MAX, &tcp_seq))
+		usage_error("tcp-seq", "'%s' (a TCP sequence number, 0..4294967295, or auto)",
 			    opt_get(opts, "tcp-seq")->value);
 	if (opt_get(opts, "rec-seq")->seen &&
 	    !parse_u64(opt_get(opts, "rec-seq")->value, UINT64_MAX, &rec_seq))

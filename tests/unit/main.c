@@ -63,6 +63,7 @@ int main(int argc, char **argv)
 		{ tx_concurrency_tests, n_tx_concurrency_tests },
 		{ resync_tests, n_resync_tests },
 		{ differential_tests, n_differential_tests },
+		{ drop_tests, n_drop_tests },
 	};
 	char err[256];
 	int failed = 0;

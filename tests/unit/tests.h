@@ -28,6 +28,8 @@ extern const struct test_case resync_tests[];
 extern const size_t n_resync_tests;
 extern const struct test_case differential_tests[];
 extern const size_t n_differential_tests;
+extern const struct test_case drop_tests[];
+extern const size_t n_drop_tests;
 
 /* Modes of build/unit_tests beyond the suite (test_differential.c). */
 int diff_soak(uint64_t n, uint64_t seed_base);
