@@ -229,15 +229,15 @@ int tlshim_rx_mark(struct __sk_buff *skb)
 	__u32 mark = TLSHIM_DEFAULT_MARK;
 
 	if ((void *)(meta + 1) > data)
-		return TC_ACT_OK;
+		return TLSHIM_TC_PASS;
 	if (meta->magic != TLSHIM_META_MAGIC ||
 	    meta->verdict != TLSHIM_VERDICT_DECRYPTED)
-		return TC_ACT_OK;
+		return TLSHIM_TC_PASS;
 	cfg = tlshim_config_get();
 	if (cfg && cfg->initialized)
 		mark = cfg->decrypted_mark;
 	skb->mark |= mark;
-	return TC_ACT_OK;
+	return TLSHIM_TC_PASS;
 }
 
 SEC("tc")
@@ -250,6 +250,6 @@ int tlshim_tx(struct __sk_buff *skb)
 	/* skb->len covers a whole GSO super-packet (up to 64 KiB), most of it
 	 * beyond the linear data: the walk reads it with bpf_skb_load_bytes. */
 	if (tlshim_parse(data, data_end, skb->len, &pkt) != TLSHIM_PARSE_TCP)
-		return TC_ACT_OK;
+		return TLSHIM_TC_PASS;
 	return tx_segment(skb, &pkt);
 }

@@ -3,9 +3,16 @@
  * tlsloss - loss injection on a tc hook (this kernel has no netem), by the
  * specs of include/tlshim_drop.h: random:PCT, nth:N, header:K, body:K.
  *
- *   SEC("tc")  tlsloss_tc   ingress or egress; TC_ACT_SHOT drops, a pass is
- *                           TC_ACT_UNSPEC so the next filter on the hook
- *                           (tlshim's, at a later priority) still runs.
+ *   SEC("tc")  tlsloss_tc   ingress or egress; a drop is TC_ACT_STOLEN, a
+ *                           pass TC_ACT_UNSPEC so the next filter on the
+ *                           hook still runs.
+ *
+ * Why STOLEN and not SHOT: on egress, SHOT makes dev_queue_xmit() return
+ * NET_XMIT_DROP and TCP sends the segment again at once, unseen by the
+ * peer, as if nothing was lost.  STOLEN is reported as NET_XMIT_SUCCESS
+ * (sch_handle_egress): TCP believes it left, the peer sees a hole, and the
+ * loss is repaired the way wire loss is (dupacks, fast retransmit, RTO).
+ * On ingress both simply free the packet.
  *
  * Per flow (one direction of a TCP connection on one hook) it counts data
  * segments (each transmission; index 0 is the first) and keeps the highest
@@ -444,5 +451,5 @@ int tlsloss_tc(struct __sk_buff *skb)
 		return TC_ACT_UNSPEC;
 	fs->dropped++;
 	log_drop(&s, fs, skb, __sync_fetch_and_add(&st->dropped, 1) + 1, index, &v);
-	return TC_ACT_SHOT;
+	return TC_ACT_STOLEN;
 }

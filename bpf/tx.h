@@ -538,7 +538,7 @@ static __always_inline int tx_segment(struct __sk_buff *skb, struct tlshim_pkt *
 	pkt->flow.dir = TLSHIM_DIR_TX;
 	conn = bpf_map_lookup_elem(&tlshim_tx_conns, &pkt->flow);
 	if (!conn || pkt->payload_len == 0)
-		return TC_ACT_OK;	/* ACK, SYN, FIN: nothing to encrypt */
+		return TLSHIM_TC_PASS;	/* ACK, SYN, FIN: nothing to encrypt */
 	tx_settings_get(&set);
 	for (i = 0; i < TX_COMMIT_ATTEMPTS; i++) {
 		if (tx_attempt_noinline(skb, conn, pkt, &set, &res) == ATTEMPT_DONE)
@@ -554,7 +554,7 @@ static __always_inline int tx_segment(struct __sk_buff *skb, struct tlshim_pkt *
 	tx_count(&res);
 	if (set.trace)
 		tx_trace_segment(pkt, &res, conn->parser.sync);
-	return res.shot ? TC_ACT_SHOT : TC_ACT_OK;
+	return res.shot ? TC_ACT_SHOT : TLSHIM_TC_PASS;
 }
 
 #endif /* TLSHIM_TX_H */

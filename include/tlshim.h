@@ -551,6 +551,12 @@ struct tlshim_rx_meta {
 	__u32 sync;		/* enum tlshim_sync after the segment */
 };
 
+/* What the device's tc programs return for a packet they let through:
+ * TC_ACT_UNSPEC, no verdict, so the filters after them on the hook still
+ * run (tlsloss on egress plays the wire after the NIC: include/tlsloss.h)
+ * and, after the last, the packet goes on. */
+#define TLSHIM_TC_PASS		(-1)
+
 /* Layouts both compilers must agree on (map key/value sizes are checked by
  * the kernel against BTF, and ip/tc loads must match the loader's). */
 _Static_assert(sizeof(struct tlshim_flow) == 40, "tlshim_flow layout");

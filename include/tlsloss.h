@@ -18,6 +18,17 @@
 #include <linux/types.h>
 #include "tlshim_drop.h"
 
+/*
+ * Where the filter sits on a clsact hook (handle == priority).  tlshim's
+ * filters are at 0x7415 and pass with TC_ACT_UNSPEC, so filters after them
+ * run.  Egress: after tlshim's transmit side, because a segment lost on the
+ * wire was transmitted by the NIC first.  Ingress: before tlshim's mark
+ * filter (the XDP receive side has seen the packet by then anyway: loss the
+ * receiving NIC must not see belongs on the sender's egress).
+ */
+#define TLSLOSS_TC_HANDLE_EGRESS	0x7420
+#define TLSLOSS_TC_HANDLE_INGRESS	0x7410
+
 #define TLSLOSS_MAX_FLOWS	16384
 #define TLSLOSS_LOG_SIZE	4096	/* the log keeps the last 4096 drops */
 /* Record headers one segment may start; beyond it the walker gives up on

@@ -11,9 +11,11 @@
  *
  * Maps are pinned under DIR (default /sys/fs/bpf/tlsloss); every hook
  * attached with one DIR shares its spec, counters and log.  The tc filter
- * has its own handle and a priority before tlshim's (0x7415), and passes
- * with TC_ACT_UNSPEC so tlshim's filter on the same hook still runs: on a
- * hook shared with tlshim, tlsloss drops before the device sees the skb.
+ * has its own handle and priority (include/tlsloss.h): on egress after
+ * tlshim's transmit side (0x7415), which passes with TC_ACT_UNSPEC, so the
+ * modelled NIC sends the segment and the wire loses it; on ingress before
+ * tlshim's mark filter.  A drop is TC_ACT_STOLEN, which TCP takes for a
+ * segment that left: real wire loss even on the sender's own egress.
  * A clsact qdisc is only removed by detach if attach created it and no
  * tlsloss or tlshim filter is left on it.
  *
@@ -38,8 +40,8 @@
 #include "tlsloss.h"
 #include "tlsloss.skel.h"
 
-#define TLSLOSS_TC_HANDLE	0x7410
-#define TLSLOSS_TC_PRIORITY	0x7410	/* before tlshim's 0x7415 */
+/* include/tlsloss.h says why egress and ingress differ. */
+#define TLSLOSS_HANDLE(egress)	((egress) ? TLSLOSS_TC_HANDLE_EGRESS : TLSLOSS_TC_HANDLE_INGRESS)
 #define TLSHIM_TC_HANDLE	0x7415	/* user/attach.c */
 #define TLSLOSS_DEFAULT_PIN	"/sys/fs/bpf/tlsloss"
 #define TLSLOSS_RUN_DIR		"/run/tlsloss"
@@ -93,7 +95,11 @@ static void usage(FILE *f)
 		"(that direction only).  A decision is per skb: attach where skbs are\n"
 		"MSS-sized (sender with TSO/GSO off, or a forwarding interface); show counts\n"
 		"GSO skbs.  Maps pinned under --pin DIR (default %s); detach leaves\n"
-		"them (show still works), unload removes them.\n", TLSLOSS_DEFAULT_PIN);
+		"them (show still works), unload removes them.\n"
+		"A drop is wire loss to TCP (the segment counts as sent, the peer sees a\n"
+		"hole): on a sender's egress, where tlshim's transmit side runs first, the\n"
+		"modelled NIC sends the segment and the wire loses it before the receiver.\n",
+		TLSLOSS_DEFAULT_PIN);
 }
 
 struct pins {
@@ -227,7 +233,7 @@ static int loss_attach(int argc, char **argv)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
 	LIBBPF_OPTS(bpf_tc_hook, hook);
-	LIBBPF_OPTS(bpf_tc_opts, tc, .handle = TLSLOSS_TC_HANDLE, .priority = TLSLOSS_TC_PRIORITY);
+	LIBBPF_OPTS(bpf_tc_opts, tc);
 	const char *pin = TLSLOSS_DEFAULT_PIN, *pos[4];
 	struct tlsloss_config cfg = { .filter = TLSLOSS_FILTER_ALL, .initialized = 1 }, old;
 	struct tlsloss_bpf *skel;
@@ -282,7 +288,8 @@ static int loss_attach(int argc, char **argv)
 	egress = hook_of(pos[2]);
 	if (drop_spec_parse(pos[3], &cfg.spec, err, sizeof(err)))
 		bad("spec", "%s", err);
-	if (tc_present(ifindex, egress ? BPF_TC_EGRESS : BPF_TC_INGRESS, TLSLOSS_TC_HANDLE, NULL))
+	tc.handle = tc.priority = TLSLOSS_HANDLE(egress);
+	if (tc_present(ifindex, egress ? BPF_TC_EGRESS : BPF_TC_INGRESS, TLSLOSS_HANDLE(egress), NULL))
 		bad("dev", "tlsloss is already attached to %s %s; detach it first", pos[1], pos[2]);
 	/* One pin directory, one spec: hooks sharing it share the config. */
 	if (pins_open(pin, &p)) {
@@ -367,7 +374,7 @@ static bool prog_is_ours(__u32 id)
 static int loss_detach(int argc, char **argv)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook);
-	LIBBPF_OPTS(bpf_tc_opts, tc, .handle = TLSLOSS_TC_HANDLE, .priority = TLSLOSS_TC_PRIORITY);
+	LIBBPF_OPTS(bpf_tc_opts, tc);
 	const char *pos[3];
 	char state[256];
 	bool egress, created, others;
@@ -390,7 +397,8 @@ static int loss_detach(int argc, char **argv)
 	egress = hook_of(pos[2]);
 	hook.ifindex = ifindex;
 	hook.attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS;
-	if (!tc_present(ifindex, hook.attach_point, TLSLOSS_TC_HANDLE, &id) || !prog_is_ours(id))
+	tc.handle = tc.priority = TLSLOSS_HANDLE(egress);
+	if (!tc_present(ifindex, hook.attach_point, TLSLOSS_HANDLE(egress), &id) || !prog_is_ours(id))
 		bad("dev", "tlsloss is not attached to %s %s", pos[1], pos[2]);
 	if (bpf_tc_detach(&hook, &tc))
 		die("cannot detach from %s %s: %s", pos[1], pos[2], strerror(errno));
@@ -398,7 +406,7 @@ static int loss_detach(int argc, char **argv)
 	created = access(state, F_OK) == 0;
 	/* The qdisc goes only if it is ours and nobody else's filter is on it:
 	 * our other hook, or tlshim's (which may have found our clsact). */
-	others = tc_present(ifindex, egress ? BPF_TC_INGRESS : BPF_TC_EGRESS, TLSLOSS_TC_HANDLE, NULL) ||
+	others = tc_present(ifindex, egress ? BPF_TC_INGRESS : BPF_TC_EGRESS, TLSLOSS_HANDLE(!egress), NULL) ||
 		 tc_present(ifindex, BPF_TC_INGRESS, TLSHIM_TC_HANDLE, NULL) ||
 		 tc_present(ifindex, BPF_TC_EGRESS, TLSHIM_TC_HANDLE, NULL);
 	if (created && !others) {

@@ -21,10 +21,10 @@
 #include <bpf/libbpf.h>
 #include "common.h"
 #include "tlshim.skel.h"
+#include "tlsloss.h"		/* its filters' handles, to keep a shared clsact */
 
 #define TLSHIM_TC_HANDLE	0x7415
 #define TLSHIM_TC_PRIORITY	0x7415
-#define TLSLOSS_TC_HANDLE	0x7410	/* tools/tlsloss.c: handle and priority */
 #define BPF_FS_MAGIC		0xcafe4a11
 
 /* Calls fn on the path of every map the object pins (its .maps section,
@@ -339,8 +339,8 @@ int cmd_detach(int argc, char **argv)
 	}
 	/* build/tlsloss (tools/tlsloss.c) may have put its filters on our
 	 * clsact: the qdisc stays while one of them is there. */
-	if (qdisc_created && (tc_filter_present_at(&ingress, TLSLOSS_TC_HANDLE) ||
-			      tc_filter_present_at(&egress, TLSLOSS_TC_HANDLE)))
+	if (qdisc_created && (tc_filter_present_at(&ingress, TLSLOSS_TC_HANDLE_INGRESS) ||
+			      tc_filter_present_at(&egress, TLSLOSS_TC_HANDLE_EGRESS)))
 		qdisc_created = false;
 	if (qdisc_created) {
 		ingress.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;

@@ -7,8 +7,9 @@
 #
 #   loss-header-egress-v4   header:5 on the sender's egress: one segment
 #                           dropped, at record 5's header seq; the stack
-#                           is told (NET_XMIT_DROP) and sends it again, so
-#                           TCP's bytes_sent = stream + retrans + one MSS
+#                           believes it left (TC_ACT_STOLEN), so it is wire
+#                           loss: TCP retransmits it (total_retrans >= 1)
+#                           and bytes_sent = stream + bytes_retrans
 #   loss-header-ingress-v6  header:7 on the receiver's ingress (wire loss):
 #                           one segment dropped at record 7's seq, TCP
 #                           really retransmits (total_retrans >= 1)
@@ -150,10 +151,12 @@ header_test() {
 	expect "data segments = TCP's data_segs_out" "$(word "$TCPINFO" data_segs_out)" \
 		"$(word "$(sed -n 2p <<<"$out")" data_segs)"
 	if [ "$where" = egress ]; then
-		# the stack saw the drop and sent the segment again (not counted
-		# as a retransmission): its bytes went out twice
-		expect "bytes_sent = stream + bytes_retrans + the dropped MSS" \
-			$((RECORDS * mss + $(word "$TCPINFO" bytes_retrans) + mss)) "$(word "$TCPINFO" bytes_sent)"
+		# wire loss: TCP believes the segment left and repairs the
+		# hole by retransmitting, as on a lossy link
+		expect "bytes_sent = stream + bytes_retrans" \
+			$((RECORDS * mss + $(word "$TCPINFO" bytes_retrans))) "$(word "$TCPINFO" bytes_sent)"
+		holds "TCP retransmitted (total_retrans $(word "$TCPINFO" total_retrans) >= 1)" \
+			"$([ "$(word "$TCPINFO" total_retrans)" -ge 1 ]; echo $?)"
 	else
 		holds "TCP retransmitted (total_retrans $(word "$TCPINFO" total_retrans) >= 1)" \
 			"$([ "$(word "$TCPINFO" total_retrans)" -ge 1 ]; echo $?)"
@@ -244,21 +247,22 @@ cli_test() {
 	expect "a clsact tlsloss did not create stays" 1 "$(in_s tc qdisc show dev tlS | grep -c clsact)"
 	expect "no filter left" "" "$(in_s tc filter show dev tlS egress)"
 	in_s tc qdisc del dev tlS clsact
-	# beside tlshim on the same hooks: own handle, an earlier priority;
+	# beside tlshim on the same hooks: own handle, on egress a later
+	# priority (the NIC transmits, then the wire loses);
 	# detaching either leaves the other's filter and the clsact in place
 	if [ -x "$ROOT/tlshim" ]; then
 		export TLSHIM_PIN_DIR=$PIN-tlshim TLSHIM_RUN_DIR=$WORK/tlshim-run
 		in_s "$ROOT/tlshim" attach dev tlS --mode generic >/dev/null || WHY="${WHY:+$WHY; }tlshim attach failed"
 		in_s "${L[@]}" attach dev tlS egress nth:3 --flow 10.203.0.1:1 10.203.0.2:2 --pin "$PIN" >/dev/null ||
 			WHY="${WHY:+$WHY; }attach beside tlshim failed"
-		expect "egress filters: tlsloss (pref 29712) before tlshim (29717)" "29712 29717" \
+		expect "egress filters: tlshim (pref 29717) before tlsloss (29728)" "29717 29728" \
 			"$(in_s tc filter show dev tlS egress | grep -o 'pref [0-9]*' | sort -u | cut -d' ' -f2 | xargs)"
 		in_s "${L[@]}" detach dev tlS egress >/dev/null
 		expect "tlshim's egress filter stays" 29717 \
 			"$(in_s tc filter show dev tlS egress | grep -o 'pref [0-9]*' | sort -u | cut -d' ' -f2 | xargs)"
 		in_s "${L[@]}" attach dev tlS egress nth:3 --flow 10.203.0.1:1 10.203.0.2:2 --pin "$PIN" >/dev/null
 		in_s "$ROOT/tlshim" detach dev tlS >/dev/null
-		expect "tlsloss's filter stays when tlshim, which made the clsact, detaches" 29712 \
+		expect "tlsloss's filter stays when tlshim, which made the clsact, detaches" 29728 \
 			"$(in_s tc filter show dev tlS egress | grep -o 'pref [0-9]*' | sort -u | cut -d' ' -f2 | xargs)"
 		in_s "${L[@]}" detach dev tlS egress >/dev/null
 		# neither removes it now (tlshim left it, tlsloss did not make it)

@@ -26,7 +26,7 @@
 
 #define ISN		1000000u	/* the SYN's seq: payload starts at ISN + 1 */
 #define MAX_STREAM	200000
-#define SHOT		TC_ACT_SHOT
+#define SHOT		TC_ACT_STOLEN	/* a drop (bpf/tlsloss.bpf.c: why not SHOT) */
 
 struct loss {
 	struct tlsloss_bpf *skel;

@@ -93,7 +93,7 @@ static void tc_mark_test_run_without_descriptor(struct test *t)
 
 		test_context(t, "mark in 0x%x", marks_in[i]);
 		EXPECT_EQ(t, 0, tc.err);
-		EXPECT_EQ(t, TC_ACT_OK, tc.retval);
+		EXPECT_EQ(t, (uint32_t)TLSHIM_TC_PASS, tc.retval);
 		EXPECT_EQ(t, marks_in[i], tc.mark);
 	}
 	test_context(t, "%s", "");

@@ -117,7 +117,7 @@ static void *tx_worker_main(void *arg)
 			struct tx_run r = dut_tx_run(w->sh->frames[i], w->sh->frame_len[i], 0, 0);
 
 			w->runs++;
-			if (r.err || r.retval != TC_ACT_OK || !r.packet_unchanged) {
+			if (r.err || r.retval != (uint32_t)TLSHIM_TC_PASS || !r.packet_unchanged) {
 				w->errors++;
 				PROBLEM(w, "segment %zu: errno %d, tc action %u", i, r.err, r.retval);
 			}
