@@ -126,3 +126,10 @@ $(BUILD)/bench_%.skel.h: $(BUILD)/bench_%.bpf.o
 
 $(BUILD)/bench: $(BENCH_SRCS) $(wildcard bench/*.h) $(BENCH_SKELS) $(USER_LIB) $(USER_HDRS)
 	$(CC) $(CFLAGS) -Ibench $(BENCH_SRCS) $(USER_LIB) -o $@ $(LDLIBS) -lm
+
+# tools/tlsgen: real TLS (OpenSSL) that installs itself into the device.
+# Its helpers live in tools/tlsgen/ (out of the one-file TOOLS wildcard);
+# it links the loader's library for device_install() and the pinned maps.
+TLSGEN_SRCS := tools/tlsgen.c $(wildcard tools/tlsgen/*.c)
+$(BUILD)/tlsgen: $(TLSGEN_SRCS) $(wildcard tools/tlsgen/*.h) tools/tcp_seq.h $(USER_LIB) $(USER_HDRS) | $(BUILD)
+	$(CC) $(CFLAGS) -Itools -Itools/tlsgen $(TLSGEN_SRCS) $(USER_LIB) -o $@ $(LDLIBS) -lssl -lcrypto
