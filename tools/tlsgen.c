@@ -102,8 +102,9 @@ static void usage(void)
 "  --show-keys              print key, iv, salt (never printed otherwise)\n"
 "  --json                   one JSON object per connection on stdout\n"
 "  --ready-file F           server: write 'ADDR:PORT' to F once listening\n"
-"  --wait-file F            sender: after installing, wait for F to exist\n"
-"                           before the transfer\n"
+"  --wait-file F            sender: after installing, print 'tlsgen: tx point\n"
+"                           tcp_seq N rec_seq M, waiting for F' on stderr and\n"
+"                           wait for F to exist before the transfer\n"
 "  --timeout SEC            bound on every wait (default %d)\n"
 "  --count N                server: connections to serve, one after another (1)\n"
 "Exit status: 0 ok, 1 failure, 2 bad arguments.\n", DEFAULT_TIMEOUT_S);
@@ -288,8 +289,6 @@ static void parse_args(int argc, char **argv, struct tg_opts *o)
 		o->bytes = 0;
 	if (!have_write)
 		o->write_size = o->record_size;
-	if (o->version == TLSHIM_TLS_1_2 && o->record_size < 1)
-		tg_bad("record-size", "must be at least 1");
 }
 
 /* The socket address of "ADDR:PORT" / "[ADDR6]:PORT" (port 0 allowed). */
@@ -480,8 +479,8 @@ static void serve_one(const struct tg_opts *o, SSL_CTX *ctx, int fd, bool client
 
 	session_run(o, ctx, fd, client, &r);
 	close(fd);
-	session_clear(o, &r);
 	report(o, &r);
+	session_clear(o, &r);
 }
 
 static void write_ready_file(const char *path, const char *line)

@@ -179,7 +179,7 @@ static void install_tx(struct sess *s)
 	keys_set_rec_seq(&t->crypto, t->rec_sn);
 	if (version == TLSHIM_TLS_1_2 && s->o->cipher != TLSHIM_CIPHER_CHACHA20_POLY1305)
 		memcpy(t->crypto.iv, io->obuf + TLS_HEADER_SIZE, 8);	/* from the wire */
-	if ((s->o->install & TG_INSTALL_TX) || s->o->truth) {
+	if ((s->o->install & TG_INSTALL_TX) || s->o->truth || s->o->wait_file) {
 		if ((errno = tcp_queue_seq(io->fd, TCP_SEND_QUEUE, &s->tx_seq)))
 			tg_die("reading write_seq (TCP_REPAIR): %s (needs CAP_NET_ADMIN)",
 			       strerror(errno));
@@ -218,6 +218,9 @@ static void send_out(struct sess *s)
 	if (s->tx_armed && !s->tx_ready)
 		install_tx(s);
 	if (s->tx_armed && s->r->sender && s->o->wait_file && !s->waited) {
+		/* For scripts that set up counters from this seq on. */
+		fprintf(stderr, "tlsgen: tx point tcp_seq %u rec_seq %llu, waiting for %s\n",
+			s->tx_seq, (unsigned long long)s->r->tx.rec_sn, s->o->wait_file);
 		wait_for_file(s);
 		s->waited = true;
 	}
