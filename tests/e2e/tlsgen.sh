@@ -43,7 +43,7 @@ RSIZE=16384
 STEP_TIMEOUT=30
 CASES=(tls12-aes-gcm-128 tls12-aes-gcm-256 tls12-chacha20-poly1305-v6
        tls13-aes-gcm-128 tls13-aes-gcm-256-reverse tls13-chacha20-poly1305)
-TESTS=("${CASES[@]}" no-keep-removes cli-bad-args cleanup)
+TESTS=("${CASES[@]}" install-both-tls12 install-both-tls13 no-keep-removes cli-bad-args cleanup)
 PIDS=()
 FAILED=0
 CASE_NO=0
@@ -333,6 +333,59 @@ run_case() {
 	[ -z "$WHY" ]
 }
 
+# --install both on both ends: besides the data direction, the control
+# direction R -> S is installed too: R's tx before "go" (it covers "go" and
+# R's close_notify), S's rx after reading "go" (it covers the close_notify).
+# By hand, client -> server, R = server: TLS 1.2 GCM: "go" (9 bytes) is
+# record 1 (Finished 0), 5 + 8 + 9 + 16 = 38 bytes, close_notify 31;
+# TLS 1.3: 2 tickets, so "go" is record 2, 5 + 9 + 1 + 16 = 31, close_notify 24.
+run_both() {
+	local ver=$1 port=$((4600 + CASE_NO)) spid cpid sjson cjson go_len close_len go_sn
+	local rtx srx list dsrx drtx ep
+	WHY=""
+	CASE_NO=$((CASE_NO + 1))
+	if [ "$ver" = 1.2 ]; then go_len=38 close_len=31 go_sn=1; else go_len=31 close_len=24 go_sn=2; fi
+	rm -f "$WORK/ready"
+	timeout 60 nsenter --net="/run/netns/$NS_B" "$TLSGEN" server --listen "10.79.0.2:$port" \
+		--ready-file "$WORK/ready" --tls "$ver" --bytes 64k --install both --keep --json \
+		--show-keys --timeout 20 > "$WORK/s.out" 2> "$WORK/s.err" &
+	spid=$!; PIDS+=("$spid")
+	for k in $(seq 250); do [ -e "$WORK/ready" ] && break; sleep 0.02; done
+	in_a "$TLSGEN" client --connect "10.79.0.2:$port" --tls "$ver" --bytes 64k --install both \
+		--keep --json --show-keys --timeout 20 > "$WORK/c.out" 2> "$WORK/c.err" ||
+		{ WHY="client failed: $(head -n2 "$WORK/c.err")"; return 1; }
+	wait_pid "$spid" || { WHY="server failed: $(head -n2 "$WORK/s.err")"; return 1; }
+	sjson=$(grep '^{' "$WORK/s.out"); cjson=$(grep '^{' "$WORK/c.out")
+	rtx=$(jobj "$sjson" tx); srx=$(jobj "$cjson" rx)
+	[ -n "$rtx" ] && [ -n "$srx" ] || { WHY="no control-direction installs: $sjson $cjson"; return 1; }
+	expect "server tx rec_seq (go)" "$go_sn" "$(jnum "$rtx" rec_seq)"
+	expect "server tx records (go, close_notify)" 2 "$(jnum "$rtx" records)"
+	expect "server tx bytes" $((go_len + close_len)) "$(jnum "$rtx" bytes)"
+	expect "client rx rec_seq (close_notify)" $((go_sn + 1)) "$(jnum "$srx" rec_seq)"
+	expect "client rx records" 1 "$(jnum "$srx" records)"
+	expect "client rx bytes" "$close_len" "$(jnum "$srx" bytes)"
+	expect "client rx tcp_seq = server tx tcp_seq + go" \
+		$(( ($(jnum "$rtx" tcp_seq) + go_len) % 4294967296 )) "$(jnum "$srx" tcp_seq)"
+	expect "key both ends" "$(jstr "$rtx" key)" "$(jstr "$srx" key)"
+	expect "salt both ends" "$(jstr "$rtx" salt)" "$(jstr "$srx" salt)"
+	list=$("$TLSHIM" conn list -j --show-keys | tr -d '\n')
+	ep="\"src\":\"$(jstr "$rtx" src)\",\"dst\":\"$(jstr "$rtx" dst)\""
+	drtx=$(printf '%s' "$list" | grep -o "{\"dir\":\"tx\",$ep[^}]*}")
+	dsrx=$(printf '%s' "$list" | grep -o "{\"dir\":\"rx\",$ep[^}]*}")
+	expect "device tx (server) encrypted_bytes" $((go_len + close_len)) "$(jnum "$drtx" encrypted_bytes)"
+	expect "device tx (server) records" 2 "$(jnum "$drtx" records)"
+	expect "device rx (client) decrypted_bytes" "$close_len" "$(jnum "$dsrx" decrypted_bytes)"
+	expect "device rx (client) records" 1 "$(jnum "$dsrx" records)"
+	expect "device rx (client) iv" "$(jstr "$srx" iv)" "$(jstr "$dsrx" iv)"
+	expect "installed connections (2 per end)" 4 "$(printf '%s' "$list" | grep -o '"dir":' | wc -l)"
+	[ -z "$WHY" ] || return 1
+	"$TLSHIM" conn list -j | tr -d '\n' | grep -o '"dir":"[a-z]*","src":"[^"]*","dst":"[^"]*"' |
+		sed 's/"dir":"\([a-z]*\)","src":"\([^"]*\)","dst":"\([^"]*\)"/\1 \2 \3/' |
+		while read -r d a b; do "$TLSHIM" conn del "$d" "$a" "$b" >/dev/null; done
+	expect "conn list after conn del" "[]" "$("$TLSHIM" conn list -j | tr -d '\n ')"
+	[ -z "$WHY" ]
+}
+
 # Without --keep, each end removes what it installed when its connection
 # closes (the kernel's tls_dev_del); the global counters keep the traffic.
 run_no_keep() {
@@ -413,6 +466,8 @@ run_case tls12-chacha20-poly1305-v6 1.2 chacha20-poly1305 6 0; report tls12-chac
 run_case tls13-aes-gcm-128 1.3 aes-gcm-128 4 0; report tls13-aes-gcm-128 $?
 run_case tls13-aes-gcm-256-reverse 1.3 aes-gcm-256 4 1; report tls13-aes-gcm-256-reverse $?
 run_case tls13-chacha20-poly1305 1.3 chacha20-poly1305 4 0; report tls13-chacha20-poly1305 $?
+run_both 1.2; report install-both-tls12 $?
+run_both 1.3; report install-both-tls13 $?
 run_no_keep; report no-keep-removes $?
 run_cli; report cli-bad-args $?
 
