@@ -96,7 +96,8 @@ static void usage(void)
 "                           install point to tlshim_rec_log (resync oracle)\n"
 "  --verify[=N]             decrypt the first N (default 3, at most 16) data\n"
 "                           records after the install point with the installed\n"
-"                           parameters, outside OpenSSL's record layer\n"
+"                           parameters, outside OpenSSL's record layer (and\n"
+"                           check that a wrong key, salt, iv or number fails)\n"
 "  --keep                   leave the installs in place at exit (default:\n"
 "                           removed when the connection closes, as the kernel does)\n"
 "  --show-keys              print key, iv, salt (never printed otherwise)\n"
@@ -468,8 +469,10 @@ static void report(const struct tg_opts *o, const struct tg_result *r)
 		if (o->truth && r->sender)
 			printf("truth: %llu record starts published\n", (unsigned long long)r->truth);
 	}
-	if (r->verified)
+	if (r->verified) {
 		printf("verify: %u records decrypted with the installed parameters\n", r->verified);
+		printf("verify: a wrong key, salt, iv or record number fails\n");
+	}
 	fflush(stdout);
 }
 

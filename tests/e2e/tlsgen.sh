@@ -9,7 +9,8 @@
 # 2 MiB in 16 KiB records, client -> server (one case IPv6, one case
 # server -> client with --reverse, where the install is on the other ends).
 # For each, reasoned by hand from the protocol (tools/tlsgen/session.c):
-#   - --verify on both ends decrypted 3 records with the installed keys
+#   - --verify on both ends decrypted 3 records with the installed keys,
+#     and the first one not with any parameter changed
 #   - the receiver's rx and the sender's tx are the same point: same tcp_seq,
 #     same record number (1.2: Finished 0, "ready" 1 -> 2; 1.3 client:
 #     "ready" 0 -> 1; 1.3 server: 2 tickets + "ready" -> 3), same keys
@@ -249,10 +250,10 @@ run_case() {
 	sender_ep=$(jstr "$tx" src); recv_ep=$(jstr "$tx" dst)
 
 	# --verify on both ends.
-	expect "receiver verify" "verify: 3 records decrypted with the installed parameters" \
-		"$(grep '^verify' "$WORK/$([ "$rev" = 1 ] && echo c || echo s).out")"
-	expect "sender verify" "verify: 3 records decrypted with the installed parameters" \
-		"$(grep '^verify' "$WORK/$([ "$rev" = 1 ] && echo s || echo c).out")"
+	local vwant="verify: 3 records decrypted with the installed parameters
+verify: a wrong key, salt, iv or record number fails"
+	expect "receiver verify" "$vwant" "$(grep '^verify' "$WORK/$([ "$rev" = 1 ] && echo c || echo s).out")"
+	expect "sender verify" "$vwant" "$(grep '^verify' "$WORK/$([ "$rev" = 1 ] && echo s || echo c).out")"
 
 	# By hand: records and bytes from the install point on.
 	case $ver-$cipher in

@@ -156,8 +156,9 @@ void io_capture(struct rec_stream *s, uint64_t from, unsigned int n);
 
 /* Decrypts each whole record (header + body) with c, record numbers from
  * first_sn, independently of OpenSSL's record layer; for TLS 1.2 AES-GCM
- * also checks the explicit nonce is c->iv + (sn - rec_seq).  Returns the
- * number decrypted, or dies naming the record that failed. */
+ * also checks the explicit nonce is c->iv + (sn - rec_seq).  Then checks
+ * that the first record does not open with a wrong key, salt, iv or record
+ * number.  Returns the number decrypted, or dies naming what failed. */
 unsigned int verify_records(const struct tlshim_crypto *c, uint8_t *const *recs,
 			    const uint32_t *lens, unsigned int n, uint64_t first_sn);
 

@@ -110,6 +110,34 @@ static const char *open_record(const struct tlshim_crypto *c, uint8_t *rec, uint
 	return why;
 }
 
+/* Negative controls on the first record: each parameter off by one bit (or
+ * the record number off by one) must fail, or a pass would prove nothing. */
+static void controls(const struct tlshim_crypto *c, uint8_t *rec, uint32_t len, uint64_t sn)
+{
+	static const char *const what[] = { "key", "salt", "iv", "record number" };
+	struct tlshim_crypto bad;
+
+	for (int k = 0; k < 4; k++) {
+		uint64_t bad_sn = sn;
+
+		bad = *c;
+		if (k == 0)
+			bad.key[0] ^= 1;
+		else if (k == 1 && c->salt_len)
+			bad.salt[0] ^= 1;
+		else if (k == 1)
+			continue;	/* ChaCha20 has no salt */
+		else if (k == 2)
+			bad.iv[c->iv_len - 1] ^= 1;
+		else
+			bad_sn++;
+		if (!open_record(&bad, rec, len, bad_sn))
+			tg_die("verify FAILED: record %llu also decrypts with a wrong %s",
+			       (unsigned long long)sn, what[k]);
+	}
+	OPENSSL_cleanse(&bad, sizeof(bad));
+}
+
 unsigned int verify_records(const struct tlshim_crypto *c, uint8_t *const *recs,
 			    const uint32_t *lens, unsigned int n, uint64_t first_sn)
 {
@@ -120,5 +148,7 @@ unsigned int verify_records(const struct tlshim_crypto *c, uint8_t *const *recs,
 			tg_die("verify FAILED: record %llu (%u bytes): %s",
 			       (unsigned long long)(first_sn + i), lens[i], why);
 	}
+	if (n)
+		controls(c, recs[0], lens[0], first_sn);
 	return n;
 }
