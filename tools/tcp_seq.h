@@ -11,10 +11,10 @@
 #ifndef TOOLS_TCP_SEQ_H
 #define TOOLS_TCP_SEQ_H
 
+/* Include <netinet/tcp.h> or <linux/tcp.h> (not both: they clash) first. */
 #include <errno.h>
 #include <stdint.h>
 #include <netinet/in.h>
-#include <linux/tcp.h>
 #include <sys/socket.h>
 
 #ifndef TCP_REPAIR_OFF_NO_WP

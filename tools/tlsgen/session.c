@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/sockios.h>
+#include <linux/tcp.h>		/* TCP_INFO, TCP_REPAIR (tcp_seq.h) */
 #include <openssl/crypto.h>
 #include "common.h"
 #include "tcp_seq.h"
