@@ -400,6 +400,7 @@ static void json_install(const char *dir, const struct tg_install *in, bool show
 		printf(",\"key\":\"%s\",\"iv\":\"%s\",\"salt\":\"%s\"", key, iv, salt);
 		OPENSSL_cleanse(key, sizeof(key));
 		OPENSSL_cleanse(iv, sizeof(iv));
+		OPENSSL_cleanse(salt, sizeof(salt));
 	}
 	printf("}");
 	*first = false;
@@ -425,6 +426,7 @@ static void text_install(const char *dir, const struct tg_install *in, bool show
 		printf("    key %s iv %s salt %s\n", key, iv, in->crypto.salt_len ? salt : "-");
 		OPENSSL_cleanse(key, sizeof(key));
 		OPENSSL_cleanse(iv, sizeof(iv));
+		OPENSSL_cleanse(salt, sizeof(salt));
 	}
 }
 
@@ -518,6 +520,8 @@ int main(int argc, char **argv)
 	if (o.install < 0)	/* by role: each end its own direction of the data */
 		o.install = (o.server == o.reverse) ? TG_INSTALL_TX : TG_INSTALL_RX;
 	sl = endpoint_sockaddr(o.endpoint, &ss);
+	if (o.install || o.truth)
+		dev_open();
 	ctx = make_ctx(&o);
 
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

@@ -27,7 +27,9 @@
 #   - tlshim conn list --show-keys shows the keys tlsgen printed
 #   - the truth map holds one entry per record: seq -> record number
 #   - then conn del, and at the end: no namespace, pin or process left
-# Plus: without --keep tlsgen removes its installs at close; bad arguments.
+# Plus: --install both (the control direction R -> S: exact too),
+# --resync reaches the device, without --keep tlsgen removes its installs at
+# close, no device loaded fails before connecting, bad arguments.
 #
 # Output follows tests/run.sh.  Private pin directory and namespaces.
 set -u
@@ -44,7 +46,7 @@ RSIZE=16384
 STEP_TIMEOUT=30
 CASES=(tls12-aes-gcm-128 tls12-aes-gcm-256 tls12-chacha20-poly1305-v6
        tls13-aes-gcm-128 tls13-aes-gcm-256-reverse tls13-chacha20-poly1305)
-TESTS=("${CASES[@]}" install-both-tls12 install-both-tls13 no-keep-removes cli-bad-args cleanup)
+TESTS=("${CASES[@]}" install-both-tls12 install-both-tls13 no-keep-removes no-device cli-bad-args cleanup)
 PIDS=()
 FAILED=0
 CASE_NO=0
@@ -353,7 +355,7 @@ run_both() {
 	spid=$!; PIDS+=("$spid")
 	for k in $(seq 250); do [ -e "$WORK/ready" ] && break; sleep 0.02; done
 	in_a "$TLSGEN" client --connect "10.79.0.2:$port" --tls "$ver" --bytes 64k --install both \
-		--keep --json --show-keys --timeout 20 > "$WORK/c.out" 2> "$WORK/c.err" ||
+		--resync next-hint --keep --json --show-keys --timeout 20 > "$WORK/c.out" 2> "$WORK/c.err" ||
 		{ WHY="client failed: $(head -n2 "$WORK/c.err")"; return 1; }
 	wait_pid "$spid" || { WHY="server failed: $(head -n2 "$WORK/s.err")"; return 1; }
 	sjson=$(grep '^{' "$WORK/s.out"); cjson=$(grep '^{' "$WORK/c.out")
@@ -378,12 +380,24 @@ run_both() {
 	expect "device rx (client) decrypted_bytes" "$close_len" "$(jnum "$dsrx" decrypted_bytes)"
 	expect "device rx (client) records" 1 "$(jnum "$dsrx" records)"
 	expect "device rx (client) iv" "$(jstr "$srx" iv)" "$(jstr "$dsrx" iv)"
+	expect "device rx (client) resync (--resync next-hint)" next-hint "$(jstr "$dsrx" resync)"
 	expect "installed connections (2 per end)" 4 "$(printf '%s' "$list" | grep -o '"dir":' | wc -l)"
 	[ -z "$WHY" ] || return 1
 	"$TLSHIM" conn list -j | tr -d '\n' | grep -o '"dir":"[a-z]*","src":"[^"]*","dst":"[^"]*"' |
 		sed 's/"dir":"\([a-z]*\)","src":"\([^"]*\)","dst":"\([^"]*\)"/\1 \2 \3/' |
 		while read -r d a b; do "$TLSHIM" conn del "$d" "$a" "$b" >/dev/null; done
 	expect "conn list after conn del" "[]" "$("$TLSHIM" conn list -j | tr -d '\n ')"
+	[ -z "$WHY" ]
+}
+
+# No device loaded: a clear failure before any connection is made.
+run_no_device() {
+	local out rc
+	WHY=""
+	out=$(TLSHIM_PIN_DIR=/sys/fs/bpf/tg-none-$$ "$TLSGEN" client --connect 10.79.0.2:4998 --timeout 2 2>&1)
+	rc=$?
+	expect "status" 1 "$rc"
+	grep -q "device not loaded" <<<"$out" || WHY="${WHY:+$WHY; }no 'device not loaded' message: $out"
 	[ -z "$WHY" ]
 }
 
@@ -470,6 +484,7 @@ run_case tls13-chacha20-poly1305 1.3 chacha20-poly1305 4 0; report tls13-chacha2
 run_both 1.2; report install-both-tls12 $?
 run_both 1.3; report install-both-tls13 $?
 run_no_keep; report no-keep-removes $?
+run_no_device; report no-device $?
 run_cli; report cli-bad-args $?
 
 WHY=""

@@ -23,6 +23,11 @@ static void open_maps(void)
 	maps_open = true;
 }
 
+void dev_open(void)
+{
+	open_maps();
+}
+
 void dev_install(const struct tlshim_flow *flow, const struct tlshim_crypto *c,
 		 uint32_t tcp_seq, uint64_t rec_sn, int policy)
 {

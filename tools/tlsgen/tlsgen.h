@@ -164,6 +164,8 @@ unsigned int verify_records(const struct tlshim_crypto *c, uint8_t *const *recs,
 
 /* ---- device.c: the tlshim device's pinned maps ------------------------ */
 
+/* Opens the pinned maps now, so a missing device fails before connecting. */
+void dev_open(void);
 /* tls_dev_add with the connection's real parameters; dies on failure. */
 void dev_install(const struct tlshim_flow *flow, const struct tlshim_crypto *c,
 		 uint32_t tcp_seq, uint64_t rec_sn, int policy);
