@@ -171,6 +171,14 @@ nft_read() {
 		END { print s + 0, b + 0, m + 0 }'
 }
 
+# Removes every installed connection (each test starts from none, also
+# after a failed one).
+clear_conns() {
+	"$TLSHIM" conn list -j | tr -d '\n' | grep -o '"dir":"[a-z]*","src":"[^"]*","dst":"[^"]*"' |
+		sed 's/"dir":"\([a-z]*\)","src":"\([^"]*\)","dst":"\([^"]*\)"/\1 \2 \3/' |
+		while read -r d a b; do "$TLSHIM" conn del "$d" "$a" "$b" >/dev/null; done
+}
+
 # wait_for FILE REGEX PID
 wait_for() {
 	local deadline=$((SECONDS + STEP_TIMEOUT))
@@ -208,6 +216,7 @@ run_case() {
 	local overhead close_len records wire want_sn seq seg pay marked k
 	WHY=""
 	CASE_NO=$((CASE_NO + 1))
+	clear_conns
 	in_a nft delete table inet tg_e2e 2>/dev/null
 	in_b nft delete table inet tg_e2e 2>/dev/null
 	if [ "$fam" = 6 ]; then saddr=fd79::2 caddr=fd79::1 listen="[fd79::2]:$port"
@@ -347,6 +356,7 @@ run_both() {
 	local rtx srx list dsrx drtx ep
 	WHY=""
 	CASE_NO=$((CASE_NO + 1))
+	clear_conns
 	if [ "$ver" = 1.2 ]; then go_len=38 close_len=31 go_sn=1; else go_len=31 close_len=24 go_sn=2; fi
 	rm -f "$WORK/ready"
 	timeout 60 nsenter --net="/run/netns/$NS_B" "$TLSGEN" server --listen "10.79.0.2:$port" \
@@ -383,9 +393,7 @@ run_both() {
 	expect "device rx (client) resync (--resync next-hint)" next-hint "$(jstr "$dsrx" resync)"
 	expect "installed connections (2 per end)" 4 "$(printf '%s' "$list" | grep -o '"dir":' | wc -l)"
 	[ -z "$WHY" ] || return 1
-	"$TLSHIM" conn list -j | tr -d '\n' | grep -o '"dir":"[a-z]*","src":"[^"]*","dst":"[^"]*"' |
-		sed 's/"dir":"\([a-z]*\)","src":"\([^"]*\)","dst":"\([^"]*\)"/\1 \2 \3/' |
-		while read -r d a b; do "$TLSHIM" conn del "$d" "$a" "$b" >/dev/null; done
+	clear_conns
 	expect "conn list after conn del" "[]" "$("$TLSHIM" conn list -j | tr -d '\n ')"
 	[ -z "$WHY" ]
 }
@@ -406,6 +414,7 @@ run_no_device() {
 run_no_keep() {
 	local spid before after
 	WHY=""
+	clear_conns
 	rm -f "$WORK/ready"
 	before=$("$TLSHIM" stats -j)
 	timeout 60 nsenter --net="/run/netns/$NS_B" "$TLSGEN" server --listen 10.79.0.2:4999 \
