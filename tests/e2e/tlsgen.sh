@@ -57,7 +57,7 @@ skip_all() { local t; for t in "${TESTS[@]}"; do echo "skip $t: $1"; done; exit 
 fail_all() { local t; for t in "${TESTS[@]}"; do echo "FAIL $t: $1"; done; exit 1; }
 
 [ "$(id -u)" = 0 ] || skip_all "needs root (netns, XDP, bpffs, TCP_REPAIR)"
-for tool in ip nft nsenter timeout bpftool; do
+for tool in ip nft nsenter timeout bpftool taskset; do
 	command -v "$tool" >/dev/null || skip_all "$tool not installed"
 done
 grep -qs " /sys/fs/bpf bpf " /proc/mounts || skip_all "no bpffs mounted at /sys/fs/bpf"
@@ -65,6 +65,9 @@ for f in "$TLSHIM" "$TLSGEN"; do
 	[ -x "$f" ] || fail_all "${f#"$ROOT"/} missing (run make)"
 done
 WORK=$(mktemp -d /tmp/tg-e2e.XXXXXX) || fail_all "mktemp failed"
+# One CPU per end: a sender moving between CPUs can reorder veth traffic,
+# and a reordered segment is a gap to the device (e2e.sh).
+if [ "$(nproc)" -ge 2 ]; then CPU_A=0 CPU_B=1; else CPU_A=0 CPU_B=0; fi
 export TLSHIM_RUN_DIR=$WORK/run
 
 in_a() { timeout "$STEP_TIMEOUT" nsenter --net="/run/netns/$NS_A" "$@"; }
@@ -232,13 +235,13 @@ run_case() {
 	fi
 	rm -f "$WORK/go" "$WORK/ready"
 	# shellcheck disable=SC2086
-	timeout 60 nsenter --net="/run/netns/$NS_B" "$TLSGEN" server --listen "$listen" \
+	timeout 60 nsenter --net="/run/netns/$NS_B" taskset -c "$CPU_B" "$TLSGEN" server --listen "$listen" \
 		--ready-file "$WORK/ready" $sflags > "$WORK/s.out" 2> "$WORK/s.err" &
 	spid=$!; PIDS+=("$spid")
 	for k in $(seq 250); do [ -e "$WORK/ready" ] && break; sleep 0.02; done
 	[ -e "$WORK/ready" ] || { WHY="server not listening: $(cat "$WORK/s.err")"; return 1; }
 	# shellcheck disable=SC2086
-	timeout 60 nsenter --net="/run/netns/$NS_A" "$TLSGEN" client --connect "$listen" \
+	timeout 60 nsenter --net="/run/netns/$NS_A" taskset -c "$CPU_A" "$TLSGEN" client --connect "$listen" \
 		$cflags > "$WORK/c.out" 2> "$WORK/c.err" &
 	cpid=$!; PIDS+=("$cpid")
 	local serr=$WORK/s.err; [ "$snd" = client ] && serr=$WORK/c.err
@@ -359,12 +362,12 @@ run_both() {
 	clear_conns
 	if [ "$ver" = 1.2 ]; then go_len=38 close_len=31 go_sn=1; else go_len=31 close_len=24 go_sn=2; fi
 	rm -f "$WORK/ready"
-	timeout 60 nsenter --net="/run/netns/$NS_B" "$TLSGEN" server --listen "10.79.0.2:$port" \
+	timeout 60 nsenter --net="/run/netns/$NS_B" taskset -c "$CPU_B" "$TLSGEN" server --listen "10.79.0.2:$port" \
 		--ready-file "$WORK/ready" --tls "$ver" --bytes 64k --install both --keep --json \
 		--show-keys --timeout 20 > "$WORK/s.out" 2> "$WORK/s.err" &
 	spid=$!; PIDS+=("$spid")
 	for k in $(seq 250); do [ -e "$WORK/ready" ] && break; sleep 0.02; done
-	in_a "$TLSGEN" client --connect "10.79.0.2:$port" --tls "$ver" --bytes 64k --install both \
+	in_a taskset -c "$CPU_A" "$TLSGEN" client --connect "10.79.0.2:$port" --tls "$ver" --bytes 64k --install both \
 		--resync next-hint --keep --json --show-keys --timeout 20 > "$WORK/c.out" 2> "$WORK/c.err" ||
 		{ WHY="client failed: $(head -n2 "$WORK/c.err")"; return 1; }
 	wait_pid "$spid" || { WHY="server failed: $(head -n2 "$WORK/s.err")"; return 1; }
@@ -417,11 +420,11 @@ run_no_keep() {
 	clear_conns
 	rm -f "$WORK/ready"
 	before=$("$TLSHIM" stats -j)
-	timeout 60 nsenter --net="/run/netns/$NS_B" "$TLSGEN" server --listen 10.79.0.2:4999 \
+	timeout 60 nsenter --net="/run/netns/$NS_B" taskset -c "$CPU_B" "$TLSGEN" server --listen 10.79.0.2:4999 \
 		--ready-file "$WORK/ready" --tls 1.3 --bytes 100k --timeout 20 > "$WORK/s.out" 2> "$WORK/s.err" &
 	spid=$!; PIDS+=("$spid")
 	for k in $(seq 250); do [ -e "$WORK/ready" ] && break; sleep 0.02; done
-	in_a "$TLSGEN" client --connect 10.79.0.2:4999 --tls 1.3 --bytes 100k --timeout 20 \
+	in_a taskset -c "$CPU_A" "$TLSGEN" client --connect 10.79.0.2:4999 --tls 1.3 --bytes 100k --timeout 20 \
 		> "$WORK/c.out" 2> "$WORK/c.err" || { WHY="client failed: $(head -n2 "$WORK/c.err")"; return 1; }
 	wait_pid "$spid" || { WHY="server failed: $(head -n2 "$WORK/s.err")"; return 1; }
 	after=$("$TLSHIM" stats -j)
