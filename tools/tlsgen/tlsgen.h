@@ -68,6 +68,8 @@ struct tg_result {
 /* One connection on a connected socket, start to close. */
 void session_run(const struct tg_opts *o, SSL_CTX *ctx, int fd, bool client,
 		 struct tg_result *r);
+/* report.c: the outcome on stdout (--json: one object). */
+void report(const struct tg_opts *o, const struct tg_result *r);
 /* Removes the installs (unless --keep) and zeroes the keys. */
 void session_clear(const struct tg_opts *o, struct tg_result *r);
 
