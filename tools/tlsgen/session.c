@@ -49,6 +49,7 @@ struct sess {
 	uint16_t me_port, peer_port;
 	/* The outgoing stream from the tx point on. */
 	bool tx_armed, tx_ready, waited;
+	double waited_s;		/* in --wait-file, not part of the transfer */
 	uint32_t tx_seq;
 	bool tx_seq_known;
 };
@@ -134,7 +135,7 @@ static void install_rx(struct sess *s)
 		memcpy(in->crypto.iv, io->in.last_nonce, 8);
 		be64_inc(in->crypto.iv, 1);
 	}
-	if (s->r->sender ? false : s->o->verify)
+	if (!s->r->sender && s->o->verify)
 		io_capture(&io->in, in->start_index, s->o->verify);
 	if (!(s->o->install & TG_INSTALL_RX))
 		return;
@@ -222,7 +223,9 @@ static void send_out(struct sess *s)
 		/* For scripts that set up counters from this seq on. */
 		fprintf(stderr, "tlsgen: tx point tcp_seq %u rec_seq %llu, waiting for %s\n",
 			s->tx_seq, (unsigned long long)s->r->tx.rec_sn, s->o->wait_file);
+		s->waited_s = tg_now();
 		wait_for_file(s);
+		s->waited_s = tg_now() - s->waited_s;
 		s->waited = true;
 	}
 	if (s->tx_armed && s->o->truth && io->out.nhdrs) {
@@ -283,7 +286,7 @@ static void run_sender(struct sess *s)
 		if (io_read(&s->io, buf, sizeof(buf)) != 0)
 			tg_die("the receiver sent data instead of close_notify");
 	}
-	s->r->elapsed = tg_now() - start;
+	s->r->elapsed = tg_now() - start - s->waited_s;
 	free(pt);
 }
 
