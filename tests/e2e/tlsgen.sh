@@ -21,9 +21,11 @@
 #     other data segment an old one (retransmission), nothing lost; its tx:
 #     encrypted bytes minus TCP's resent bytes exactly those, records too,
 #     nothing untracked, skipped or dropped
-#   - nftables in B, independently, counts the data segments from the
-#     install seq on: their number = decrypted + passed, the mark bit on
-#     exactly the decrypted ones
+#   - nftables, independently, counts the data segments from the install
+#     seq on: in the receiver (after XDP) their number = decrypted + passed,
+#     the mark bit on exactly the decrypted ones; in the sender (before tc
+#     egress) every data skb was encrypted, and their payload = the bytes
+#     after the install point + TCP's resent bytes
 #   - tlshim conn list --show-keys shows the keys tlsgen printed
 #   - the truth map holds one entry per record: seq -> record number
 #   - then conn del, and at the end: no namespace, pin or process left
@@ -44,6 +46,8 @@ MARK=0x00100000
 BYTES=2097152
 RSIZE=16384
 STEP_TIMEOUT=30
+RX_HOOK="prerouting priority raw"
+TX_HOOK="postrouting priority 0"
 CASES=(tls12-aes-gcm-128 tls12-aes-gcm-256 tls12-chacha20-poly1305-v6
        tls13-aes-gcm-128 tls13-aes-gcm-256-reverse tls13-chacha20-poly1305)
 TESTS=("${CASES[@]}" install-both-tls12 install-both-tls13 no-keep-removes no-device cli-bad-args cleanup)
@@ -128,12 +132,15 @@ setup() {
 		{ WHY="tlshim attach failed: $(tail -n2 "$WORK/attach.out" | tr '\n' ' ')"; return 1; }
 }
 
-# nft in NS (prerouting, after XDP and tc ingress): data segments of
-# SRC -> DST with PORTMATCH (e.g. "tcp dport 4433") whose seq is in the 2^31 after SEQ (the install
+# nft in NS at HOOK: data segments of SRC -> DST with PORTMATCH (e.g. "tcp
+# dport 4433") whose seq is in the 2^31 after SEQ (the install
 # point on: a retransmission of earlier data is before it), per TCP header
 # length so that payload bytes can be computed, and those with the mark.
+# The receiver's prerouting (priority raw) runs after XDP and tc ingress;
+# the sender's postrouting before tc egress, on the skbs it sees (a GSO
+# skb once, its IP length covering all of it).
 nft_install() {
-	local ns=$1 fam=$2 src=$3 dst=$4 portmatch=$5 seq=$6 d rules="" flow lenexpr hdr
+	local ns=$1 fam=$2 src=$3 dst=$4 portmatch=$5 seq=$6 hook=$7 d rules="" flow lenexpr hdr
 	local end=$(((seq + 2147483647) % 4294967296)) ranges r
 	if [ "$end" -ge "$seq" ]; then ranges="$seq-$end"; else ranges="$seq-4294967295 0-$end"; fi
 	if [ "$fam" = 6 ]; then
@@ -154,7 +161,7 @@ nft_install() {
 		echo "  counter marked {}"
 		for d in $(seq 5 15); do echo "  counter seg_$d {}"; done
 		echo "  chain pre {"
-		echo "    type filter hook prerouting priority raw; policy accept;"
+		echo "    type filter hook $hook; policy accept;"
 		printf '%s' "$rules" | sed 's/^/    /'
 		echo "  }"
 		echo "}"
@@ -250,9 +257,11 @@ run_case() {
 		{ WHY="sender did not install: $(cat "$WORK/s.err" "$WORK/c.err" | head -n3 | tr '\n' ' ')"; return 1; }
 	seq=$(sed -n 's/^tlsgen: tx point tcp_seq \([0-9]*\) .*/\1/p' "$serr")
 	if [ "$rev" = 1 ]; then
-		nft_install "$recv_ns" "$fam" "$saddr" "$caddr" "tcp sport $port" "$seq" || return 1
+		nft_install "$recv_ns" "$fam" "$saddr" "$caddr" "tcp sport $port" "$seq" "$RX_HOOK" &&
+		nft_install "$sender_ns" "$fam" "$saddr" "$caddr" "tcp sport $port" "$seq" "$TX_HOOK" || return 1
 	else
-		nft_install "$recv_ns" "$fam" "$caddr" "$saddr" "tcp dport $port" "$seq" || return 1
+		nft_install "$recv_ns" "$fam" "$caddr" "$saddr" "tcp dport $port" "$seq" "$RX_HOOK" &&
+		nft_install "$sender_ns" "$fam" "$caddr" "$saddr" "tcp dport $port" "$seq" "$TX_HOOK" || return 1
 	fi
 	touch "$WORK/go"
 	wait_pid "$cpid" || { WHY="client failed: $(head -n2 "$WORK/c.err" | tr '\n' ' ')"; return 1; }
@@ -331,6 +340,10 @@ verify: a wrong key, salt, iv or record number fails"
 		"$(( $(jnum "$drx" decrypted_packets) + $(jnum "$drx" passed_packets) ))"
 	expect "nft marked = decrypted" "$(jnum "$drx" decrypted_packets)" "$marked"
 	[ "$pay" -ge "$wire" ] || WHY="${WHY:+$WHY; }nft payload bytes $pay < $wire"
+	read -r seg pay marked < <(nft_read "$sender_ns" "$([ "$fam" = 6 ] && echo 40 || echo 20)")
+	log "nft (sender): $seg data skbs from the install seq, $pay payload bytes"
+	expect "nft sender skbs = encrypted (every verdict)" "$seg" "$(jnum "$dtx" encrypted_packets)"
+	expect "nft sender payload = tx bytes + resent" "$((wire + $(jnum "$dtx" resent_bytes)))" "$pay"
 
 	# The truth: one entry per record, seq -> record number.
 	local want got
