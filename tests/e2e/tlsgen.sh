@@ -52,6 +52,7 @@ CASES=(tls12-aes-gcm-128 tls12-aes-gcm-256 tls12-chacha20-poly1305-v6
        tls13-aes-gcm-128 tls13-aes-gcm-256-reverse tls13-chacha20-poly1305)
 TESTS=("${CASES[@]}" install-both-tls12 install-both-tls13 no-keep-removes no-device cli-bad-args cleanup)
 PIDS=()
+ALL_PIDS=()			# every process started, for the cleanup check
 FAILED=0
 CASE_NO=0
 WORK=""
@@ -240,17 +241,18 @@ run_case() {
 	else
 		cflags+=" --truth --wait-file $WORK/go"; snd=client sender_ns=$NS_A recv_ns=$NS_B
 	fi
-	rm -f "$WORK/go" "$WORK/ready"
+	# Fresh files: a wait must not see the last case's lines.
+	rm -f "$WORK/go" "$WORK/ready" "$WORK"/[sc].out "$WORK"/[sc].err
 	# shellcheck disable=SC2086
 	timeout 60 nsenter --net="/run/netns/$NS_B" taskset -c "$CPU_B" "$TLSGEN" server --listen "$listen" \
 		--ready-file "$WORK/ready" $sflags > "$WORK/s.out" 2> "$WORK/s.err" &
-	spid=$!; PIDS+=("$spid")
+	spid=$!; PIDS+=("$spid"); ALL_PIDS+=("$spid")
 	for k in $(seq 250); do [ -e "$WORK/ready" ] && break; sleep 0.02; done
 	[ -e "$WORK/ready" ] || { WHY="server not listening: $(cat "$WORK/s.err")"; return 1; }
 	# shellcheck disable=SC2086
 	timeout 60 nsenter --net="/run/netns/$NS_A" taskset -c "$CPU_A" "$TLSGEN" client --connect "$listen" \
 		$cflags > "$WORK/c.out" 2> "$WORK/c.err" &
-	cpid=$!; PIDS+=("$cpid")
+	cpid=$!; PIDS+=("$cpid"); ALL_PIDS+=("$cpid")
 	local serr=$WORK/s.err; [ "$snd" = client ] && serr=$WORK/c.err
 	local spid_s=$spid; [ "$snd" = client ] && spid_s=$cpid
 	wait_for "$serr" '^tlsgen: tx point' "$spid_s" ||
@@ -268,6 +270,7 @@ run_case() {
 	wait_pid "$spid" || { WHY="server failed: $(head -n2 "$WORK/s.err" | tr '\n' ' ')"; return 1; }
 	sjson=$(grep '^{' "$WORK/s.out"); cjson=$(grep '^{' "$WORK/c.out")
 	if [ "$rev" = 1 ]; then rxe=$cjson txe=$sjson; else rxe=$sjson txe=$cjson; fi
+	LAST_RETRANS=$(jnum "$txe" retrans)
 	rx=$(jobj "$rxe" rx); tx=$(jobj "$txe" tx)
 	[ -n "$rx" ] && [ -n "$tx" ] || { WHY="no rx/tx install in tlsgen's output: $sjson $cjson"; return 1; }
 	sender_ep=$(jstr "$tx" src); recv_ep=$(jstr "$tx" dst)
@@ -374,11 +377,11 @@ run_both() {
 	CASE_NO=$((CASE_NO + 1))
 	clear_conns
 	if [ "$ver" = 1.2 ]; then go_len=38 close_len=31 go_sn=1; else go_len=31 close_len=24 go_sn=2; fi
-	rm -f "$WORK/ready"
+	rm -f "$WORK/ready" "$WORK"/[sc].out "$WORK"/[sc].err
 	timeout 60 nsenter --net="/run/netns/$NS_B" taskset -c "$CPU_B" "$TLSGEN" server --listen "10.79.0.2:$port" \
 		--ready-file "$WORK/ready" --tls "$ver" --bytes 64k --install both --keep --json \
 		--show-keys --timeout 20 > "$WORK/s.out" 2> "$WORK/s.err" &
-	spid=$!; PIDS+=("$spid")
+	spid=$!; PIDS+=("$spid"); ALL_PIDS+=("$spid")
 	for k in $(seq 250); do [ -e "$WORK/ready" ] && break; sleep 0.02; done
 	in_a taskset -c "$CPU_A" "$TLSGEN" client --connect "10.79.0.2:$port" --tls "$ver" --bytes 64k --install both \
 		--resync next-hint --keep --json --show-keys --timeout 20 > "$WORK/c.out" 2> "$WORK/c.err" ||
@@ -431,11 +434,11 @@ run_no_keep() {
 	local spid before after
 	WHY=""
 	clear_conns
-	rm -f "$WORK/ready"
+	rm -f "$WORK/ready" "$WORK"/[sc].out "$WORK"/[sc].err
 	before=$("$TLSHIM" stats -j)
 	timeout 60 nsenter --net="/run/netns/$NS_B" taskset -c "$CPU_B" "$TLSGEN" server --listen 10.79.0.2:4999 \
 		--ready-file "$WORK/ready" --tls 1.3 --bytes 100k --timeout 20 > "$WORK/s.out" 2> "$WORK/s.err" &
-	spid=$!; PIDS+=("$spid")
+	spid=$!; PIDS+=("$spid"); ALL_PIDS+=("$spid")
 	for k in $(seq 250); do [ -e "$WORK/ready" ] && break; sleep 0.02; done
 	in_a taskset -c "$CPU_A" "$TLSGEN" client --connect 10.79.0.2:4999 --tls 1.3 --bytes 100k --timeout 20 \
 		> "$WORK/c.out" 2> "$WORK/c.err" || { WHY="client failed: $(head -n2 "$WORK/c.err")"; return 1; }
@@ -495,17 +498,33 @@ EOF
 	[ -z "$WHY" ]
 }
 
+# A case again when it failed and the sender's TCP retransmitted: veth
+# drops under load (other jobs on a 2-CPU machine), and a lost segment is a
+# gap the device must not decrypt across, which the exact counts exclude.
+run_case_retrying() {
+	local attempt
+	for attempt in 1 2; do
+		LAST_RETRANS=0
+		run_case "$@" && return 0
+		stop_processes		# a case that failed half-way
+		[ "${LAST_RETRANS:-0}" -gt 0 ] || return 1
+		log "TCP retransmitted $LAST_RETRANS segments (loss on a busy machine), again: $WHY"
+	done
+	return 1
+}
+
 report() {	# NAME STATUS
+	stop_processes
 	if [ "$2" = 0 ]; then echo "ok $1"; else echo "FAIL $1: $WHY"; FAILED=1; fi
 }
 
 if ! setup; then fail_all "$WHY"; fi
-run_case tls12-aes-gcm-128 1.2 aes-gcm-128 4 0; report tls12-aes-gcm-128 $?
-run_case tls12-aes-gcm-256 1.2 aes-gcm-256 4 0; report tls12-aes-gcm-256 $?
-run_case tls12-chacha20-poly1305-v6 1.2 chacha20-poly1305 6 0; report tls12-chacha20-poly1305-v6 $?
-run_case tls13-aes-gcm-128 1.3 aes-gcm-128 4 0; report tls13-aes-gcm-128 $?
-run_case tls13-aes-gcm-256-reverse 1.3 aes-gcm-256 4 1; report tls13-aes-gcm-256-reverse $?
-run_case tls13-chacha20-poly1305 1.3 chacha20-poly1305 4 0; report tls13-chacha20-poly1305 $?
+run_case_retrying tls12-aes-gcm-128 1.2 aes-gcm-128 4 0; report tls12-aes-gcm-128 $?
+run_case_retrying tls12-aes-gcm-256 1.2 aes-gcm-256 4 0; report tls12-aes-gcm-256 $?
+run_case_retrying tls12-chacha20-poly1305-v6 1.2 chacha20-poly1305 6 0; report tls12-chacha20-poly1305-v6 $?
+run_case_retrying tls13-aes-gcm-128 1.3 aes-gcm-128 4 0; report tls13-aes-gcm-128 $?
+run_case_retrying tls13-aes-gcm-256-reverse 1.3 aes-gcm-256 4 1; report tls13-aes-gcm-256-reverse $?
+run_case_retrying tls13-chacha20-poly1305 1.3 chacha20-poly1305 4 0; report tls13-chacha20-poly1305 $?
 run_both 1.2; report install-both-tls12 $?
 run_both 1.3; report install-both-tls13 $?
 run_no_keep; report no-keep-removes $?
@@ -516,6 +535,9 @@ WHY=""
 teardown
 [ -e "/run/netns/$NS_A" ] || [ -e "/run/netns/$NS_B" ] && WHY="namespaces left"
 [ -e "$TLSHIM_PIN_DIR" ] && WHY="${WHY:+$WHY; }pin directory left: $(ls "$TLSHIM_PIN_DIR" | tr '\n' ' ')"
-pgrep -f "$TLSGEN" >/dev/null && WHY="${WHY:+$WHY; }tlsgen processes left"
+for pid in "${ALL_PIDS[@]}"; do
+	{ tr '\0' ' ' < "/proc/$pid/cmdline"; } 2>/dev/null | grep -qF "$TLSGEN" &&
+		WHY="${WHY:+$WHY; }process $pid left"
+done
 [ -z "$WHY" ]; report cleanup $?
 exit $FAILED
