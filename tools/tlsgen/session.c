@@ -51,7 +51,6 @@ struct sess {
 	bool tx_armed, tx_ready, waited;
 	double waited_s;		/* in --wait-file, not part of the transfer */
 	uint32_t tx_seq;
-	bool tx_seq_known;
 };
 
 static void flow_of(struct sess *s, struct tlshim_flow *f, bool from_me, uint8_t dir)
@@ -185,7 +184,6 @@ static void install_tx(struct sess *s)
 		if ((errno = tcp_queue_seq(io->fd, TCP_SEND_QUEUE, &s->tx_seq)))
 			tg_die("reading write_seq (TCP_REPAIR): %s (needs CAP_NET_ADMIN)",
 			       strerror(errno));
-		s->tx_seq_known = true;
 		t->tcp_seq = s->tx_seq;
 	}
 	if (s->o->install & TG_INSTALL_TX) {
