@@ -8,7 +8,7 @@ BUILD    := build
 
 # Debian 12 packages the build and the tests need (make deps installs them).
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
-	    gcc make iproute2 util-linux nftables ethtool libssl-dev openssl
+	    gcc make iproute2 util-linux nftables ethtool libssl-dev openssl tcpdump
 
 # ... and the kTLS VM tests (make vmtest, part of make check): installed
 # without recommends, they are only needed to boot one throwaway VM.
@@ -171,3 +171,10 @@ $(BUILD)/unit_tests: $(LOSS_SKEL)
 
 $(BUILD)/tlsloss: tools/tlsloss.c $(LOSS_SKEL) $(SOCKSEQ_SKEL) $(USER_LIB) $(USER_HDRS) | $(BUILD)
 	$(CC) $(CFLAGS) tools/tlsloss.c $(USER_LIB) -o $@ $(LDLIBS)
+
+# tools/tlsgen: real TLS (OpenSSL) that installs itself into the device.
+# Its helpers live in tools/tlsgen/ (out of the one-file TOOLS wildcard);
+# it links the loader's library for device_install() and the pinned maps.
+TLSGEN_SRCS := tools/tlsgen.c $(wildcard tools/tlsgen/*.c)
+$(BUILD)/tlsgen: $(TLSGEN_SRCS) $(wildcard tools/tlsgen/*.h) tools/tcp_seq.h $(USER_LIB) $(USER_HDRS) $(SOCKSEQ_SKEL) | $(BUILD)
+	$(CC) $(CFLAGS) -Itools -Itools/tlsgen $(TLSGEN_SRCS) $(USER_LIB) -o $@ $(LDLIBS) -lssl -lcrypto

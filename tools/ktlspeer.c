@@ -50,15 +50,13 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/tls.h>
+#include "tcp_seq.h"
 
 #ifndef SOL_TLS
 #define SOL_TLS 282
 #endif
 #ifndef TCP_ULP
 #define TCP_ULP 31
-#endif
-#ifndef TCP_REPAIR_OFF_NO_WP
-#define TCP_REPAIR_OFF_NO_WP -1
 #endif
 #define Q_RECV 1	/* TCP_RECV_QUEUE */
 #define Q_SEND 2	/* TCP_SEND_QUEUE */
@@ -236,23 +234,14 @@ static void wait_file(const char *path)
 }
 
 /* copied_seq (receive queue, when empty: rcv_nxt) or write_seq (send
- * queue), read with TCP_REPAIR; off with NO_WP sends no window probe. */
+ * queue), read with TCP_REPAIR (tools/tcp_seq.h). */
 static uint32_t queue_seq(int fd, int queue)
 {
-	int on = 1, off = TCP_REPAIR_OFF_NO_WP;
 	uint32_t seq = 0;
-	socklen_t len = sizeof(seq);
-	int err = 0;
+	int err = tcp_queue_seq(fd, queue, &seq);
 
-	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)))
-		die("TCP_REPAIR: %s", strerror(errno));
-	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, &queue, sizeof(queue)) ||
-	    getsockopt(fd, IPPROTO_TCP, TCP_QUEUE_SEQ, &seq, &len))
-		err = errno;
-	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off)))
-		die("TCP_REPAIR off: %s", strerror(errno));
 	if (err)
-		die("TCP_QUEUE_SEQ: %s", strerror(err));
+		die("TCP_REPAIR / TCP_QUEUE_SEQ: %s", strerror(err));
 	return seq;
 }
 

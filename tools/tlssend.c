@@ -55,10 +55,8 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include "tlshim.h"
+#include "tcp_seq.h"
 
-#ifndef TCP_REPAIR_OFF_NO_WP
-#define TCP_REPAIR_OFF_NO_WP -1
-#endif
 #ifndef TCP_SEND_QUEUE
 #define TCP_SEND_QUEUE 2	/* enum in linux/tcp.h, not in every libc */
 #endif
@@ -413,30 +411,16 @@ static int run_server(int argc, char **argv)
 
 /* ---- client ---------------------------------------------------------- */
 
-/*
- * The TCP seq of the next byte the socket will send: tp->write_seq, which
- * getsockopt(TCP_QUEUE_SEQ) reports for the send queue while the socket is
- * in repair mode (needs CAP_NET_ADMIN).  Repair mode is left with
- * TCP_REPAIR_OFF_NO_WP: plain TCP_REPAIR_OFF would send a window probe, a
- * segment the peer (and the device under test) has no reason to see.
- */
+/* The TCP seq of the next byte the socket will send: tp->write_seq
+ * (tools/tcp_seq.h; needs CAP_NET_ADMIN). */
 static uint32_t read_write_seq(int fd)
 {
-	int on = TCP_REPAIR_ON, off = TCP_REPAIR_OFF_NO_WP, q = TCP_SEND_QUEUE;
 	uint32_t seq = 0;
-	socklen_t len = sizeof(seq);
-	int err = 0;
+	int err = tcp_queue_seq(fd, TCP_SEND_QUEUE, &seq);
 
-	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &on, sizeof(on)))
-		die("TCP_REPAIR on: %s (needs CAP_NET_ADMIN)", strerror(errno));
-	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR_QUEUE, &q, sizeof(q)))
-		err = errno;
-	else if (getsockopt(fd, IPPROTO_TCP, TCP_QUEUE_SEQ, &seq, &len))
-		err = errno;
-	if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off)))
-		die("TCP_REPAIR off: %s", strerror(errno));
 	if (err)
-		die("reading the send sequence number (TCP_QUEUE_SEQ): %s", strerror(err));
+		die("reading the send sequence number (TCP_REPAIR, TCP_QUEUE_SEQ): %s%s",
+		    strerror(err), err == EPERM ? " (needs CAP_NET_ADMIN)" : "");
 	return seq;
 }
 
