@@ -108,7 +108,7 @@ void seg_json_write(FILE *f, const struct seg_line *l)
 		fprintf(f, ",\"rec_sn\":null");
 	if (l->headers_known) {
 		fprintf(f, ",\"headers\":[");
-		for (uint32_t i = 0; i < l->nheaders && i < SEG_JSON_MAX_HEADERS; i++)
+		for (uint32_t i = 0; i < l->nlisted && i < SEG_JSON_MAX_HEADERS; i++)
 			fprintf(f, "%s%u", i ? "," : "", l->headers[i]);
 		fputc(']', f);
 	} else {

@@ -23,7 +23,8 @@ struct seg_line {
 	bool has_rec_sn;
 	uint64_t rec_sn;
 	int headers_known;		/* 1: headers[] listed; 0: "headers": null */
-	uint32_t nheaders;
+	uint32_t nheaders;		/* the device's count */
+	uint32_t nlisted;		/* of those, seqs found (headers[]) */
 	uint32_t headers[SEG_JSON_MAX_HEADERS];
 	const char *resync;		/* NULL | "request" | "confirmed" */
 	const char *state;		/* sync state name after the segment */
