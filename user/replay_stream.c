@@ -129,6 +129,45 @@ bool rstream_has(const struct rstream *s, uint32_t rel, uint32_t len)
 	return true;
 }
 
+/* A record layer header: type 20-23, version 3.x, a length no TLS record
+ * can exceed (2^14 + 2048 for TLS 1.2's ciphertext). */
+static bool valid_header(const uint8_t *h)
+{
+	uint32_t length = h[3] << 8 | h[4];
+
+	return h[0] >= TLS_CT_CHANGE_CIPHER_SPEC && h[0] <= TLS_CT_APPLICATION_DATA &&
+	       h[1] == 3 && h[2] <= 4 && length <= TLS_MAX_PAYLOAD_SIZE + 2048;
+}
+
+/* count valid headers chained from rel, all captured? */
+static bool header_ok(const struct rstream *s, uint64_t rel, int count)
+{
+	while (count--) {
+		if (rel > RSTREAM_MAX_BYTES || !rstream_has(s, rel, TLS_HEADER_SIZE) ||
+		    !valid_header(s->data + rel))
+			return false;
+		rel += TLS_HEADER_SIZE + (s->data[rel + 3] << 8 | s->data[rel + 4]);
+	}
+	return true;
+}
+
+/* A record of the hole (see rstream_chain): its start is inferred. */
+static bool add(struct rrec **recs, size_t *n, size_t *cap, uint64_t rel, uint32_t len)
+{
+	if (*n == *cap) {
+		size_t c2 = *cap ? *cap * 2 : 64;
+		struct rrec *grown = realloc(*recs, c2 * sizeof(*grown));
+
+		if (!grown)
+			return false;
+		*recs = grown;
+		*cap = c2;
+	}
+	(*recs)[(*n)++] = (struct rrec){ .rel = rel, .len = len, .first_pkt = UINT64_MAX,
+					 .inferred = true };
+	return true;
+}
+
 static uint64_t first_pkt_of(const struct rstream *s, uint32_t rel)
 {
 	for (size_t i = 0; i < s->nsegs; i++)
@@ -144,15 +183,31 @@ struct rrec *rstream_chain(const struct rstream *s, uint32_t from, size_t *n)
 	uint64_t rel = from;
 
 	*n = 0;
-	while (rstream_has(s, rel, TLS_HEADER_SIZE)) {
-		const uint8_t *h = s->data + rel;
-		uint32_t length = h[3] << 8 | h[4];
+	for (;;) {
+		const uint8_t *h;
+		uint32_t length;
+		bool resumed = false;
 
-		/* A record layer header: type 20-23, version 3.x, a length
-		 * no TLS record can exceed (2^14 + 2048 for TLS 1.2's
-		 * ciphertext). */
-		if (h[0] < TLS_CT_CHANGE_CIPHER_SPEC || h[0] > TLS_CT_APPLICATION_DATA ||
-		    h[1] != 3 || h[2] > 4 || length > TLS_MAX_PAYLOAD_SIZE + 2048)
+		if (!rstream_has(s, rel, TLS_HEADER_SIZE)) {
+			/* A hole swallowed this header.  Resume only where the
+			 * records around it are of one size (a bulk sender's):
+			 * m records of the last length further on, a chain of
+			 * three valid headers starts; the hole's records are
+			 * numbered as that many records of that size. */
+			uint32_t L = *n ? recs[*n - 1].len : 0;
+
+			for (uint32_t m = 1; L && m <= RSTREAM_RESUME_MAX && !resumed; m++)
+				if (header_ok(s, rel + (uint64_t)m * L, 3)) {
+					for (uint32_t k = 0; k < m && add(&recs, n, &cap, rel, L); k++)
+						rel += L;
+					resumed = true;
+				}
+			if (!resumed)
+				break;
+		}
+		h = s->data + rel;
+		length = h[3] << 8 | h[4];
+		if (!valid_header(h))
 			break;
 		if (*n == cap) {
 			size_t c2 = cap ? cap * 2 : 64;

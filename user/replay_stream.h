@@ -11,7 +11,11 @@
  * where copies overlap, the first one captured wins.  Bytes never captured
  * are a hole: the record chain runs as long as each header's five bytes
  * are there (a hole inside a record's body does not stop it) and ends at
- * the first header that fell in a hole or is not a valid TLS header.
+ * the first header that is not a valid TLS header, or that fell in a hole,
+ * unless the chain resumes after it: when the records before the hole are
+ * of one size L and, m records of size L after the lost header (m <= 64),
+ * three valid headers chain, the hole is taken to hold m records of size L
+ * (a bulk sender's equal records); otherwise the truth ends at the hole.
  */
 #ifndef TLSHIM_REPLAY_STREAM_H
 #define TLSHIM_REPLAY_STREAM_H
@@ -22,6 +26,8 @@
 
 /* Streams beyond this many bytes are cut there (the chain ends). */
 #define RSTREAM_MAX_BYTES	(1u << 30)
+/* How many records of one size a hole may hold for the chain to resume. */
+#define RSTREAM_RESUME_MAX	64
 
 struct rrec {
 	uint32_t rel;		/* stream offset of the header's first byte */
@@ -30,6 +36,7 @@ struct rrec {
 	uint16_t version;	/* record-layer version */
 	uint64_t first_pkt;	/* capture index of the first packet holding its first byte */
 	bool complete;		/* every byte of it captured */
+	bool inferred;		/* its header fell in a hole (see rstream_chain) */
 };
 
 struct rseg {

@@ -1,0 +1,155 @@
+#!/bin/bash
+# tlshim replay: captures through the device's own BPF programs.
+#
+# Fixtures are written at test time by build/pcapgen (tools/pcapgen.c) or
+# captured with tcpdump from real traffic in namespaces; no binary capture
+# is shipped.  Traffic of the generated captures: the server 10.0.0.1:443
+# (ISN 1000, payload from seq 1001) sends records of 5 + 1000 bytes in
+# 1000-byte segments to 10.0.0.2:5555; capture indexes 0-2 are SYN,
+# SYN-ACK, ACK, so server data segment j is capture index 3 + j (one less
+# after an omitted segment).  Record k starts at stream offset 1005 k.
+#
+#   replay-clean            every segment decrypted, exact counters
+#   replay-loss-stream-scan segment 3 missing: exact verdicts, request and
+#                           confirmation at the packets reasoned below
+#   replay-loss-async       the same with the async policy
+#   replay-link-types       Ethernet, SLL, SLL2, pcap ns/big-endian, pcapng
+#                           (both byte orders, two interfaces): identical output
+#   replay-ipv6             the same traffic over IPv6
+#   replay-retransmission   a duplicate segment is old data
+#   replay-drop-header      --drop header:3 on the clean capture == the capture
+#                           without that segment; nth:N drops exactly those
+#   replay-auto-tls12       --auto finds the connection and its first app record
+#   replay-auto-tls13       --auto: both directions, the relative server rule,
+#                           --local makes the client's stream tx
+#   replay-no-tls           --auto on a capture without TLS: said, exit 0
+#   replay-bad-input        malformed files and arguments: exit 2, one line
+#   replay-fuzz             every truncation and byte corruption of a capture:
+#                           exit 0 or 2, never a crash
+#   replay-private          nothing pinned, no run files left behind
+#   replay-live-equals      tcpdump of a live run (tlshim attached on a veth,
+#                           real TCP from build/tlssend), replayed with the same
+#                           --conn: the same device counters as the live run;
+#                           the live trace (tlshim run --trace) has the replay
+#                           verdicts' keys and the same decrypted segments
+# Output follows tests/run.sh.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+ROOT=$PWD
+TLSHIM=$ROOT/tlshim
+GEN=$ROOT/build/pcapgen
+TLSSEND=$ROOT/build/tlssend
+NS_A=tr-replay-a-$$
+NS_B=tr-replay-b-$$
+PIN_DIR=/sys/fs/bpf/tr-replay-$$
+CONN='rx 10.0.0.1:443 10.0.0.2:5555 --tcp-seq 1001'
+WORK=""
+PIDS=()
+
+cleanup() {
+	local pid
+	trap - EXIT INT TERM
+	for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+	for ns in "$NS_A" "$NS_B"; do
+		[ -e "/run/netns/$ns" ] && ip netns del "$ns" 2>/dev/null
+	done
+	if [ -d "$PIN_DIR" ]; then
+		rm -f "$PIN_DIR"/tlshim_*
+		rmdir "$PIN_DIR" 2>/dev/null
+	fi
+	[ -n "$WORK" ] && rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+log() { printf '  %s\n' "$*"; }
+WHY=""
+expect() {
+	if [ "$2" != "$3" ]; then
+		WHY="${WHY:+$WHY; }$1: expected $2, got ${3:-<none>}"
+		return 1
+	fi
+}
+json_int() {
+	printf '%s' "$1" | grep -o "\"$2\":[0-9]*" | head -n1 | cut -d: -f2
+}
+result() {
+	if [ -z "$WHY" ]; then echo "ok $1"; else echo "FAIL $1: $WHY"; fi
+	WHY=""
+}
+# The verdict line of capture index $2 in file $1.
+line_of() { grep "^{\"i\":$2," "$1"; }
+# Field $3 (string or null) of line $2 in $1.
+field() { line_of "$1" "$2" | grep -o "\"$3\":\(\"[^\"]*\"\|null\|[0-9]*\|\[[0-9,]*\]\)" | cut -d: -f2- | tr -d '"'; }
+
+[ "$(id -u)" = 0 ] || { echo "skip replay: needs root (BPF test runs)"; exit 0; }
+for f in "$TLSHIM" "$GEN" "$TLSSEND"; do
+	[ -x "$f" ] || { echo "FAIL replay: ${f#"$ROOT"/} missing (run make)"; exit 1; }
+done
+WORK=$(mktemp -d /tmp/tr-replay.XXXXXX) || exit 1
+cd "$WORK" || exit 1
+
+replay() { "$TLSHIM" replay "$@"; }
+
+# ---- replay-clean ----
+"$GEN" clean.pcap
+out=$(replay clean.pcap --conn "$CONN" -j --verdicts clean.jsonl 2>err.txt)
+rc=$?
+stats=$(head -n1 <<<"$out")
+expect "status" 0 "$rc"
+# 20 records of 1005 bytes = 20100 bytes: 20 full segments and one of 100
+expect "decrypted packets" 21 "$(json_int "$stats" rx_tls_decrypted_packets)"
+expect "decrypted bytes" 20100 "$(json_int "$stats" rx_tls_decrypted_bytes)"
+expect "passed packets" 0 "$(json_int "$stats" rx_tls_passed_packets)"
+expect "records" 20 "$(json_int "$stats" rx_tls_records)"
+expect "rx_tls_ctx" 1 "$(json_int "$stats" rx_tls_ctx)"
+# SYN-ACK, 21 data segments, FIN: the server's packets
+expect "verdict lines" 23 "$(wc -l < clean.jsonl)"
+expect "first data segment headers" "[1001]" "$(field clean.jsonl 3 headers)"
+expect "segment 3 headers" "[4016]" "$(field clean.jsonl 6 headers)"
+expect "segment 3 rec_sn" 2 "$(field clean.jsonl 6 rec_sn)"
+expect "SYN-ACK" "passed no-payload" "$(field clean.jsonl 1 verdict) $(field clean.jsonl 1 reason)"
+expect "connection line" 1 "$(grep -c '"conn":{"dir":"rx","src":"10.0.0.1:443","dst":"10.0.0.2:5555".*"decrypted_packets":21,.*"truth_records":20,"state":"in-sync"' <<<"$out")"
+result replay-clean
+
+# ---- replay-loss-stream-scan ----
+# Segment 3 (offsets 3000-3999) is missing.  Record 2 ends at 3015, so the
+# hole may hold record 3's header (3015): segment 4 (index 6) loses the
+# stream, lost at offset 3000.  Scanning starts one max-size record later:
+# 3000 + 5 + 16408 = 19413, i.e. in segment 19 (index 21), which holds no
+# header past 19413.  Segment 20 (index 22) finds record 20's header at
+# 20100 (tracking, chain 1), segment 21 (index 23) completes the chain at
+# record 21 (21105): the request.  The service answers from the truth
+# (record 20) after that packet; segment 22 (index 24) applies it: confirmed,
+# in sync, decrypted (record 21, whose start was tracked).
+"$GEN" --records 40:1000 --omit 3 loss.pcap
+for policy in stream-scan async; do
+	out=$(replay loss.pcap --conn "$CONN --resync $policy" -j --verdicts "loss-$policy.jsonl" 2>err.txt)
+	expect "$policy status" 0 "$?"
+	stats=$(head -n1 <<<"$out")
+	v=loss-$policy.jsonl
+	expect "index 5" "decrypted null in-sync" "$(field $v 5 verdict) $(field $v 5 resync) $(field $v 5 state)"
+	expect "index 6" "passed gap lost" "$(field $v 6 verdict) $(field $v 6 reason) $(field $v 6 state)"
+	expect "index 20" "passed not-synced lost" "$(field $v 20 verdict) $(field $v 20 reason) $(field $v 20 state)"
+	expect "index 21" "passed scanning" "$(field $v 21 verdict) $(field $v 21 state)"
+	if [ "$policy" = async ]; then
+		expect "index 22" "tracking request [21101]" "$(field $v 22 state) $(field $v 22 resync) $(field $v 22 headers)"
+	else
+		expect "index 22" "tracking null [21101]" "$(field $v 22 state) $(field $v 22 resync) $(field $v 22 headers)"
+	fi
+	expect "index 23" "passed requested request [22106]" \
+		"$(field $v 23 verdict) $(field $v 23 state) $(field $v 23 resync) $(field $v 23 headers)"
+	expect "index 24" "decrypted in-sync confirmed 21 [23111]" \
+		"$(field $v 24 verdict) $(field $v 24 state) $(field $v 24 resync) $(field $v 24 rec_sn) $(field $v 24 headers)"
+	expect "resync lines" "$([ $policy = async ] && echo 3 || echo 2)" "$(grep -c '"resync":"' $v)"
+	# decrypted: segments 0-2 and 22-40 (19, the last of 200 bytes)
+	expect "$policy decrypted packets" 22 "$(json_int "$stats" rx_tls_decrypted_packets)"
+	expect "$policy decrypted bytes" 21200 "$(json_int "$stats" rx_tls_decrypted_bytes)"
+	expect "$policy passed packets" 18 "$(json_int "$stats" rx_tls_passed_packets)"
+	expect "$policy lost sync" 1 "$(json_int "$stats" rx_tls_lost_sync)"
+	expect "$policy answers applied" 1 "$(json_int "$stats" rx_tls_resync_res_ok)"
+	expect "$policy request packets" "$([ $policy = async ] && echo 1 || echo 1)" "$(json_int "$stats" rx_tls_resync_req_pkt)"
+	result "replay-loss-$policy"
+done
