@@ -82,7 +82,7 @@ result() {
 # The verdict line of capture index $2 in file $1.
 line_of() { grep "^{\"i\":$2," "$1"; }
 # Field $3 (string or null) of line $2 in $1.
-field() { line_of "$1" "$2" | grep -o "\"$3\":\(\"[^\"]*\"\|null\|[0-9]*\|\[[0-9,]*\]\)" | cut -d: -f2- | tr -d '"'; }
+field() { line_of "$1" "$2" | grep -o "\"$3\":\(\"[^\"]*\"\|null\|true\|false\|[0-9]*\|\[[0-9,]*\]\)" | cut -d: -f2- | tr -d '"'; }
 
 [ "$(id -u)" = 0 ] || { echo "skip replay: needs root (BPF test runs)"; exit 0; }
 for f in "$TLSHIM" "$GEN" "$TLSSEND"; do
@@ -153,3 +153,104 @@ for policy in stream-scan async; do
 	expect "$policy request packets" "$([ $policy = async ] && echo 1 || echo 1)" "$(json_int "$stats" rx_tls_resync_req_pkt)"
 	result "replay-loss-$policy"
 done
+
+# ---- replay-link-types ----
+# The lossy traffic in every container and link type: the same verdicts
+# (timestamps included: every format holds them exactly) and counters.
+"$GEN" --records 40:1000 --omit 3 ref.pcap
+replay ref.pcap --conn "$CONN" -j --verdicts ref.jsonl > ref.out 2>&1
+for variant in "pcap-ns eth" "pcap-be eth" "pcap sll" "pcap sll2" "pcapng eth" "pcapng-be sll" \
+	       "pcapng sll2 --two-ifaces" "pcapng-be eth --two-ifaces"; do
+	set -- $variant
+	name="$1-$2${3:+-two}"
+	"$GEN" --records 40:1000 --omit 3 --format "$1" --link "$2" ${3:-} "$name.cap"
+	replay "$name.cap" --conn "$CONN" -j --verdicts "$name.jsonl" > "$name.out" 2>&1
+	expect "$name status" 0 "$?"
+	cmp -s ref.out "$name.out" || WHY="${WHY:+$WHY; }$name: output differs from Ethernet pcap"
+	cmp -s ref.jsonl "$name.jsonl" || WHY="${WHY:+$WHY; }$name: verdicts differ from Ethernet pcap"
+done
+expect "reference has a confirmation" 1 "$(grep -c '"resync":"confirmed"' ref.jsonl)"
+result replay-link-types
+
+# ---- replay-ipv6 ----
+"$GEN" --records 40:1000 --omit 3 --v6 v6.pcap
+replay v6.pcap --conn "rx [fd00::1]:443 [fd00::2]:5555 --tcp-seq 1001" -j --verdicts v6.jsonl > v6.out 2>&1
+expect "status" 0 "$?"
+cmp -s <(head -n1 ref.out) <(head -n1 v6.out) || WHY="counters differ from IPv4"
+cmp -s ref.jsonl <(sed 's/\[fd00::1\]:443/10.0.0.1:443/; s/\[fd00::2\]:5555/10.0.0.2:5555/' v6.jsonl) ||
+	WHY="${WHY:+$WHY; }verdicts differ from IPv4 (addresses aside)"
+result replay-ipv6
+
+# ---- replay-retransmission ----
+# Segment 5 sent again after segment 6: index 10 is old data.
+"$GEN" --dup 5 dup.pcap
+out=$(replay dup.pcap --conn "$CONN" -j --verdicts dup.jsonl)
+stats=$(head -n1 <<<"$out")
+expect "index 9 (segment 6)" "decrypted 7001" "$(field dup.jsonl 9 verdict) $(field dup.jsonl 9 seq)"
+expect "index 10" "passed old 6001 null in-sync" \
+	"$(field dup.jsonl 10 verdict) $(field dup.jsonl 10 reason) $(field dup.jsonl 10 seq) $(field dup.jsonl 10 rec_sn) $(field dup.jsonl 10 state)"
+expect "decrypted" 21 "$(json_int "$stats" rx_tls_decrypted_packets)"
+expect "old" 1 "$(json_int "$stats" rx_tls_old_packets)"
+result replay-retransmission
+
+# ---- replay-drop-header ----
+# header:3 names the segment holding offset 3015: segment 3 (index 6).
+# The device must see exactly what it sees of the capture without it.
+"$GEN" --records 40:1000 clean40.pcap
+replay clean40.pcap --conn "$CONN" -j --drop header:3 --verdicts drop.jsonl > drop.out 2>&1
+expect "status" 0 "$?"
+expect "counters" "$(head -n1 ref.out)" "$(head -n1 drop.out)"
+expect "injected line" 'dropped injected true' \
+	"$(field drop.jsonl 6 verdict) $(field drop.jsonl 6 reason) $(field drop.jsonl 6 injected)"
+strip() { grep -v '"injected":true' "$1" | sed 's/^{"i":[0-9]*,"ts_ns":[0-9]*,/{/'; }
+cmp -s <(strip ref.jsonl) <(strip drop.jsonl) || WHY="${WHY:+$WHY; }verdicts differ from the capture without segment 3"
+expect "connection line" 1 "$(grep -c '"injected":1,' drop.out)"
+# nth:10 drops data segments 0, 10, 20, 30, 40: indexes 3, 13, 23, 33, 43
+replay clean40.pcap --conn "$CONN" --drop nth:10 --verdicts nth.jsonl > /dev/null 2>&1
+expect "nth:10 dropped" "3 13 23 33 43" "$(grep '"injected":true' nth.jsonl | grep -o '^{"i":[0-9]*' | cut -d: -f2 | tr '\n' ' ' | sed 's/ $//')"
+# body:1 with records of 3005 bytes: record 1's body is 3010-6009; the
+# first segment wholly inside it is segment 4 (4000-4999), index 7.
+"$GEN" --records 20:3000 big.pcap
+replay big.pcap --conn "$CONN" --drop body:1 --drop header:2 --verdicts body.jsonl > /dev/null 2>&1
+# header:2 is at 6010: segment 6, index 9
+expect "body:1 + header:2 dropped" "7 9" "$(grep '"injected":true' body.jsonl | grep -o '^{"i":[0-9]*' | cut -d: -f2 | tr '\n' ' ' | sed 's/ $//')"
+result replay-drop-header
+
+# ---- replay-auto-tls12 ----
+# Server flights: ServerHello (5 + 44) + 305 bytes, then CCS (6) +
+# Finished (45): application data from offset 405, seq 1406, record 1.
+"$GEN" --handshake 1.2 h12.pcap
+out=$(replay h12.pcap --auto -j 2>err.txt)
+expect "status" 0 "$?"
+expect "connection" 1 "$(grep -c '"conn":{"dir":"rx","src":"10.0.0.1:443","dst":"10.0.0.2:5555","version":"1.2","cipher":"aes-gcm-128","resync":"stream-scan","tcp_seq":1406,"rec_seq":1,"auto":true,"rec_seq_relative":false,.*"decrypted_packets":21,"decrypted_bytes":20100,"passed_packets":2,' <<<"$out")"
+expect "client stream note" 1 "$(grep -c '^auto: 10.0.0.2:5555 -> 10.0.0.1:443: no application data record captured: skipped$' err.txt)"
+result replay-auto-tls12
+
+# ---- replay-auto-tls13 ----
+# Server: ServerHello 55 + CCS 6 + 105 + 905 (encrypted handshake) = 1071:
+# its first record after the client's Finished is at seq 2072 (record 0,
+# relative).  Client: ClientHello 69, CCS 6, Finished 58, then its first
+# application record at 5001 + 133 = 5134.
+"$GEN" --handshake 1.3 h13.pcap
+out=$(replay h13.pcap --auto --resync async -j 2>err.txt)
+expect "status" 0 "$?"
+expect "server stream" 1 "$(grep -c '"dir":"rx","src":"10.0.0.1:443","dst":"10.0.0.2:5555","version":"1.3","cipher":"aes-gcm-256","resync":"async","tcp_seq":2072,"rec_seq":0,"auto":true,"rec_seq_relative":true,.*"decrypted_packets":21,' <<<"$out")"
+expect "client stream" 1 "$(grep -c '"dir":"rx","src":"10.0.0.2:5555","dst":"10.0.0.1:443","version":"1.3","cipher":"aes-gcm-256","resync":"async","tcp_seq":5134,"rec_seq":0,"auto":true,"rec_seq_relative":false' <<<"$out")"
+out=$(replay h13.pcap --auto --local 10.0.0.2 -j --verdicts h13.jsonl 2>err.txt)
+expect "--local: the client's stream is tx" 1 "$(grep -c '"conn":{"dir":"tx","src":"10.0.0.2:5555","dst":"10.0.0.1:443",.*"tcp_seq":5134' <<<"$out")"
+expect "tx_tls_ctx" 1 "$(json_int "$(head -n1 <<<"$out")" tx_tls_ctx)"
+# The client's flight starts at 5070, before the start marker 5134: it
+# straddles the marker, a NIC drops it.
+expect "index 6 (tc)" "tx dropped straddle drop" \
+	"$(field h13.jsonl 6 dir) $(field h13.jsonl 6 verdict) $(field h13.jsonl 6 reason) $(field h13.jsonl 6 tx_verdict)"
+result replay-auto-tls13
+
+# ---- replay-no-tls ----
+# A capture of TCP that is not TLS: pcapgen's records with a bad version
+# cannot be made, so take plain TCP: the handshake-less capture has no
+# ClientHello/ServerHello.
+out=$(replay clean.pcap --auto 2>err.txt)
+expect "status" 0 "$?"
+expect "said on stderr" "tlshim: no TLS connection found in clean.pcap" "$(cat err.txt)"
+expect "said on stdout" 1 "$(grep -c '^no TLS connection installed: nothing judged$' <<<"$out")"
+result replay-no-tls
