@@ -70,7 +70,7 @@ struct replay {
 static void replay_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: tlshim replay FILE (--conn SPEC ... | --auto [--local ADDR ...])\n"
+		"Usage: tlshim replay FILE (--conn SPEC ... | --auto [--local ADDR ...]) [--check]\n"
 		"                     [--resync POLICY] [--drop SPEC ...] [--verdicts FILE.jsonl] [-j]\n"
 		"\n"
 		"Feeds a capture (pcap or pcapng; Ethernet, Linux cooked SLL/SLL2) through the\n"
@@ -89,6 +89,8 @@ static void replay_usage(FILE *f)
 		"              (random:PCT[,seed=S], nth:N[,seed=S], header:K[,K..], body:K[,K..],\n"
 		"              any with ,from=I); a dropped segment is not fed; repeatable\n"
 		"--verdicts F  one JSON line per TCP packet of an installed connection\n"
+		"--check       read and check the capture, print what --auto/--conn would\n"
+		"              install (conn add syntax), load nothing\n"
 		"-j, --json    counters as `tlshim stats -j` (first line), then one JSON line per\n"
 		"              connection\n"
 		"Resync requests are answered as `tlshim run` would, from the record starts\n"
@@ -607,7 +609,7 @@ int cmd_replay(int argc, char **argv)
 	struct rstream_set streams = {};
 	struct local_addrs local = {};
 	const char *file = NULL, *verdicts_path = NULL;
-	bool want_auto = false, json = false, policy_given = false;
+	bool want_auto = false, json = false, policy_given = false, check = false;
 	uint8_t policy = TLSHIM_RESYNC_STREAM_SCAN;
 	FILE *verdicts = NULL;
 	char err[256];
@@ -622,6 +624,8 @@ int cmd_replay(int argc, char **argv)
 			return EXIT_OK;
 		} else if (!strcmp(a, "--auto")) {
 			want_auto = true;
+		} else if (!strcmp(a, "--check")) {
+			check = true;
 		} else if (!strcmp(a, "-j") || !strcmp(a, "--json")) {
 			json = true;
 		} else if (!strcmp(a, "--conn") || !strcmp(a, "--local") || !strcmp(a, "--resync") ||
@@ -663,7 +667,7 @@ int cmd_replay(int argc, char **argv)
 	}
 	if (!file)
 		usage_error("arguments", "expected a capture file (see tlshim replay --help)");
-	if (!r.nconns && !want_auto)
+	if (!r.nconns && !want_auto && !check)
 		usage_error("arguments", "need --conn SPEC or --auto (see tlshim replay --help)");
 	if (local.n && !want_auto)
 		usage_error("local", "only applies to --auto");
@@ -761,6 +765,25 @@ int cmd_replay(int argc, char **argv)
 				    "length %u): capture with snaplen 0 (tcpdump -s 0)",
 				    (unsigned long long)pkts[i].cap.index, pkts[i].cap.caplen,
 				    pkts[i].cap.origlen);
+	if (check) {
+		size_t ntcp = 0;
+
+		for (size_t i = 0; i < npkts; i++)
+			ntcp += pkts[i].f.tcp;
+		printf("%s: %zu packets, %zu TCP, %zu TCP streams\n", file, npkts, ntcp, streams.n);
+		for (int i = 0; i < r.nconns; i++) {
+			char src[ENDPOINT_STRLEN], dst[ENDPOINT_STRLEN];
+			struct rconn *c = &r.conns[i];
+
+			format_endpoint(src, c->spec.flow.saddr, c->spec.flow.sport);
+			format_endpoint(dst, c->spec.flow.daddr, c->spec.flow.dport);
+			printf("%s %s %s --tcp-seq %u --rec-seq %llu --version %s --cipher %s%s\n",
+			       dir_name(c->spec.flow.dir), src, dst, c->spec.tcp_seq,
+			       (unsigned long long)c->spec.rec_seq, version_name(c->spec.version),
+			       cipher_name(c->spec.cipher), c->relative ? "  (rec-seq relative)" : "");
+		}
+		goto done;
+	}
 	if (verdicts_path) {
 		verdicts = fopen(verdicts_path, "w");
 		if (!verdicts)
@@ -798,6 +821,7 @@ int cmd_replay(int argc, char **argv)
 	if (verdicts && fclose(verdicts))
 		fail(EXIT_FAIL, "writing %s: %s", verdicts_path, strerror(errno));
 	device_close(&r);
+done:
 	for (size_t i = 0; i < npkts; i++)
 		replay_frame_free(&pkts[i].f);
 	for (int i = 0; i < r.nconns; i++)

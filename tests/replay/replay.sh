@@ -254,3 +254,110 @@ expect "status" 0 "$?"
 expect "said on stderr" "tlshim: no TLS connection found in clean.pcap" "$(cat err.txt)"
 expect "said on stdout" 1 "$(grep -c '^no TLS connection installed: nothing judged$' <<<"$out")"
 result replay-no-tls
+
+# ---- replay-bad-input ----
+# Each must exit 2 with exactly one line naming the problem, print nothing
+# on stdout, and leave nothing behind.
+put_u32le() {	# file offset value
+	printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($3 & 255)) $(($3 >> 8 & 255)) \
+		$(($3 >> 16 & 255)) $(($3 >> 24 & 255)))" |
+		dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+bad_case() {	# expected-stderr args...
+	local want=$1 rc
+	shift
+	"$TLSHIM" replay "$@" > bad.out 2> bad.err
+	rc=$?
+	expect "'$*' status" 2 "$rc"
+	expect "'$*' message" "$want" "$(cat bad.err)"
+	expect "'$*' stdout" "" "$(cat bad.out)"
+}
+: > empty.pcap
+head -c 10 clean.pcap > short.pcap
+echo "hello, not a capture" > text.pcap
+# clean.pcap: 24-byte header, SYN/SYN-ACK/ACK records of 16 + 54 bytes,
+# then record 3 (16 + 1054) from offset 234.
+head -c 450 clean.pcap > cut-record.pcap
+head -c 242 clean.pcap > cut-header.pcap
+cp clean.pcap snaplen.pcap; put_u32le snaplen.pcap 16 64
+cp clean.pcap absurd.pcap; put_u32le absurd.pcap 32 2147483647
+cp clean.pcap bigger.pcap; put_u32le bigger.pcap 36 10	# record 0: wire length 10 < caplen 54
+cp clean.pcap link.pcap; put_u32le link.pcap 20 228
+# record 3 cut to 100 bytes by the capture (wire length 1054)
+{ head -c 242 clean.pcap; printf '\x64\x00\x00\x00\x1e\x04\x00\x00'; tail -c +251 clean.pcap | head -c 100;
+  tail -c +1305 clean.pcap; } > snapped.pcap
+"$GEN" --format pcapng ng.pcapng
+# SHB 28 bytes, IDB 32, then the SYN's EPB (32 + 54 + 2 padding = 88) at 60
+head -c 100 ng.pcapng > ng-cut.pcapng
+cp ng.pcapng ng-len.pcapng; put_u32le ng-len.pcapng 144 92
+cp ng.pcapng ng-iface.pcapng; put_u32le ng-iface.pcapng 68 5
+cp ng.pcapng ng-bom.pcapng; put_u32le ng-bom.pcapng 8 287454020
+bad_case "tlshim: bad empty.pcap: truncated file header (0 bytes)" empty.pcap --conn "$CONN"
+bad_case "tlshim: bad short.pcap: truncated pcap global header (10 of 24 bytes)" short.pcap --conn "$CONN"
+bad_case "tlshim: bad text.pcap: not a pcap or pcapng file (magic 0x6c6c6568)" text.pcap --auto
+bad_case "tlshim: bad cut-record.pcap: record 3 truncated (caplen 1054, 200 bytes left)" cut-record.pcap --conn "$CONN"
+bad_case "tlshim: bad cut-header.pcap: record 3: truncated record header (8 of 16 bytes)" cut-header.pcap --conn "$CONN"
+bad_case "tlshim: bad snaplen.pcap: record 3: caplen 1054 exceeds the snaplen 64" snaplen.pcap --conn "$CONN"
+bad_case "tlshim: bad absurd.pcap: record 0: caplen 2147483647 exceeds the snaplen 262144" absurd.pcap --conn "$CONN"
+bad_case "tlshim: bad bigger.pcap: record 0: caplen 54 larger than the wire length 10" bigger.pcap --conn "$CONN"
+bad_case "tlshim: bad link.pcap: packet 0: link type 228 not supported (Ethernet 1, Linux cooked SLL 113 and SLL2 276 are)" link.pcap --auto
+bad_case "tlshim: bad snapped.pcap: packet 3: payload cut by the capture (caplen 100 < wire length 1054): capture with snaplen 0 (tcpdump -s 0)" snapped.pcap --conn "$CONN"
+bad_case "tlshim: bad ng-cut.pcapng: block at offset 60 truncated (length 88, 40 bytes left)" ng-cut.pcapng --conn "$CONN"
+bad_case "tlshim: bad ng-len.pcapng: block at offset 60: block length mismatch (88 at the start, 92 at the end)" ng-len.pcapng --conn "$CONN"
+bad_case "tlshim: bad ng-iface.pcapng: block at offset 60: packet on interface 5, but 1 interfaces described" ng-iface.pcapng --conn "$CONN"
+bad_case "tlshim: bad ng-bom.pcapng: block at offset 0: section header with bad byte-order magic 0x11223344" ng-bom.pcapng --conn "$CONN"
+bad_case "tlshim: bad nosuch.pcap: No such file or directory" nosuch.pcap --auto
+bad_case "tlshim: bad arguments: expected a capture file (see tlshim replay --help)" --auto
+bad_case "tlshim: bad arguments: need --conn SPEC or --auto (see tlshim replay --help)" clean.pcap
+bad_case "tlshim: bad SADDR:PORT: '10.0.0.1' (use a.b.c.d:port or [v6addr]:port)" clean.pcap --conn "rx 10.0.0.1 10.0.0.2:5555 --tcp-seq 1"
+bad_case "tlshim: bad tcp-seq: missing --tcp-seq (the TCP seq where the record starts)" clean.pcap --conn "rx 10.0.0.1:443 10.0.0.2:5555"
+bad_case "tlshim: bad conn: 'rx 10.0.0.1:443 10.0.0.2:5555 --tcp-seq 5': that flow is given twice" clean.pcap --conn "$CONN" --conn "rx 10.0.0.1:443 10.0.0.2:5555 --tcp-seq 5"
+bad_case "tlshim: bad drop: 'bogus': expected KIND:VALUE (random:1%, nth:50, header:K, body:K)" clean.pcap --conn "$CONN" --drop bogus
+bad_case "tlshim: bad resync: 'sometimes' (use stream-scan, async, next-hint or none)" clean.pcap --auto --resync sometimes
+bad_case "tlshim: bad local: only applies to --auto" clean.pcap --conn "$CONN" --local 10.0.0.2
+bad_case "tlshim: bad local: 'nowhere' (an IPv4 or IPv6 address)" clean.pcap --auto --local nowhere
+bad_case "tlshim: bad verdicts: /nonexistent/v.jsonl: No such file or directory" clean.pcap --conn "$CONN" --verdicts /nonexistent/v.jsonl
+bad_case "tlshim: bad option: unknown option '--frobnicate' for replay (see --help)" clean.pcap --frobnicate
+result replay-bad-input
+
+# ---- replay-fuzz ----
+# A small pcapng capture (TLS 1.3 handshake, two records) truncated at
+# every offset of its first 256 bytes (section, interface and first packet
+# blocks) and every 4th after, bytes overwritten at every 11th: each run
+# (--check: the whole reader, decoder, reassembly and --auto, no BPF load)
+# exits 0 or 2, and 2 comes with one line.  A few damaged captures that
+# still read go through the device too.
+"$GEN" --format pcapng-be --handshake 1.3 --records 2:30 --mss 40 fuzz.pcapng
+size=$(stat -c %s fuzz.pcapng)
+runs=0 bad=0
+check_run() {
+	local rc
+	"$TLSHIM" replay "$1" --auto --check > fz.out 2> fz.err
+	rc=$?
+	runs=$((runs + 1))
+	if [ "$rc" != 0 ] && { [ "$rc" != 2 ] || [ "$(wc -l < fz.err)" != 1 ]; }; then
+		bad=$((bad + 1))
+		[ "$bad" -le 3 ] && WHY="${WHY:+$WHY; }$2: status $rc, stderr $(head -c 200 fz.err)"
+	fi
+}
+for ((off = 0; off < size; off += off < 256 ? 1 : 4)); do
+	head -c "$off" fuzz.pcapng > fz.cap
+	check_run fz.cap "truncated at $off"
+done
+for ((off = 0; off < size; off += 11)); do
+	for byte in '\xff' '\x00'; do
+		cp fuzz.pcapng fz.cap
+		printf "$byte" | dd of=fz.cap bs=1 seek="$off" conv=notrunc status=none
+		check_run fz.cap "byte $off set to $byte"
+	done
+done
+log "fuzz: $runs runs of a $size-byte capture"
+for off in 300 700 1200; do	# inside packets: the file still reads
+	cp fuzz.pcapng fz.cap
+	printf '\xff\xff\xff\xff' | dd of=fz.cap bs=1 seek="$off" conv=notrunc status=none
+	"$TLSHIM" replay fz.cap --auto -j > fz.out 2> fz.err
+	rc=$?
+	[ "$rc" = 0 ] || [ "$rc" = 2 ] || WHY="${WHY:+$WHY; }device run of a capture damaged at $off: status $rc"
+done
+expect "bad runs" 0 "$bad"
+result replay-fuzz
