@@ -8,7 +8,8 @@ BUILD    := build
 
 # Debian 12 packages the build and the tests need (make deps installs them).
 DEB_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config \
-	    gcc make iproute2 util-linux nftables ethtool libssl-dev openssl
+	    gcc make iproute2 util-linux nftables ethtool libssl-dev openssl \
+	    tcpdump
 
 # ... and the kTLS VM tests (make vmtest, part of make check): installed
 # without recommends, they are only needed to boot one throwaway VM.

@@ -8,7 +8,7 @@
 # and anything else it likes (indented diagnostics).  Suites run as root.
 set -u
 cd "$(dirname "$0")/.."
-suites=(build/unit_tests tests/cli/cli.sh tests/e2e/e2e.sh tests/e2e/tx_loss.sh tests/vm/run.sh)
+suites=(build/unit_tests tests/cli/cli.sh tests/e2e/e2e.sh tests/e2e/tx_loss.sh tests/replay/replay.sh tests/vm/run.sh)
 [ $# -gt 0 ] && suites=("$@")
 
 log=$(mktemp)

@@ -54,10 +54,12 @@ cleanup() {
 	for ns in "$NS_A" "$NS_B"; do
 		[ -e "/run/netns/$ns" ] && ip netns del "$ns" 2>/dev/null
 	done
-	if [ -d "$PIN_DIR" ]; then
-		rm -f "$PIN_DIR"/tlshim_*
-		rmdir "$PIN_DIR" 2>/dev/null
-	fi
+	for d in "$PIN_DIR-rx" "$PIN_DIR-tx"; do
+		[ -d "$d" ] || continue
+		TLSHIM_PIN_DIR=$d TLSHIM_RUN_DIR=$WORK/run-x "$TLSHIM" unload > /dev/null 2>&1
+		rm -f "$d"/tlshim_*
+		rmdir "$d" 2>/dev/null
+	done
 	[ -n "$WORK" ] && rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -361,3 +363,102 @@ for off in 300 700 1200; do	# inside packets: the file still reads
 done
 expect "bad runs" 0 "$bad"
 result replay-fuzz
+
+# ---- replay-private ----
+# A replay pins nothing, attaches nothing, and leaves no run files.
+before=$(find /sys/fs/bpf -maxdepth 3 2>/dev/null | sort; ls -d /tmp/tlshim-replay-* 2>/dev/null)
+replay ref.pcap --conn "$CONN" > /dev/null 2>&1
+after=$(find /sys/fs/bpf -maxdepth 3 2>/dev/null | sort; ls -d /tmp/tlshim-replay-* 2>/dev/null)
+expect "bpffs and /tmp unchanged" "$before" "$after"
+result replay-private
+
+# ---- replay-live-equals ----
+# Two namespaces joined by a veth pair: A (10.78.0.1) sends TLS-framed
+# records with build/tlssend to B (10.78.0.2).  One device (pins
+# $PIN_DIR-rx) on vethB's receive side with the connection installed rx at
+# the client's real write_seq, another ($PIN_DIR-tx) on vethA's transmit
+# side with it installed tx; tcpdump -s 0 captures each veth during the
+# run.  GRO, TSO and GSO are off so that XDP, tc and tcpdump see the same
+# frames (gso_max_segs 1 on vethA).  Replaying each capture with the same --conn must give exactly the
+# live device's counters; `tlshim run --trace` on the rx device writes the
+# live trace, which must have the replay verdicts' keys and as many
+# decrypted segments.
+live_test() {
+	local port wseq ta tb rpid cpid spid tda tdb k live rep
+	command -v tcpdump > /dev/null || { echo "skip replay-live-equals: tcpdump not installed (Debian package tcpdump)"; return; }
+	command -v ethtool > /dev/null || { echo "skip replay-live-equals: ethtool not installed"; return; }
+	in_a() { timeout 60 nsenter --net="/run/netns/$NS_A" "$@"; }
+	in_b() { timeout 60 nsenter --net="/run/netns/$NS_B" "$@"; }
+	ip netns add "$NS_A" && ip netns add "$NS_B" || { WHY="ip netns add failed"; return; }
+	ip link add vethA netns "$NS_A" type veth peer name vethB netns "$NS_B" || { WHY="veth failed"; return; }
+	in_a ip addr add 10.78.0.1/24 dev vethA && in_b ip addr add 10.78.0.2/24 dev vethB &&
+	in_a ip link set vethA up && in_b ip link set vethB up && in_a ip link set lo up &&
+	in_b ip link set lo up || { WHY="addressing failed"; return; }
+	# one MSS per skb on the sender (tc egress sees what tcpdump sees),
+	# no GRO on the receiver (XDP sees what tcpdump sees)
+	in_a ip link set dev vethA gso_max_segs 1 && in_a ethtool -K vethA tso off gso off > /dev/null &&
+	in_b ethtool -K vethB gro off > /dev/null || { WHY="cannot turn GSO/TSO/GRO off"; return; }
+	mkdir -p "$WORK/run-rx" "$WORK/run-tx"
+	TLSHIM_PIN_DIR=$PIN_DIR-rx TLSHIM_RUN_DIR=$WORK/run-rx in_b "$TLSHIM" attach dev vethB > /dev/null &&
+	TLSHIM_PIN_DIR=$PIN_DIR-tx TLSHIM_RUN_DIR=$WORK/run-tx in_a "$TLSHIM" attach dev vethA > /dev/null ||
+		{ WHY="tlshim attach failed"; return; }
+	in_b tcpdump -i vethB -s 0 -U -w "$WORK/live-b.pcap" > /dev/null 2> "$WORK/tcpdump-b.err" &
+	tdb=$!; PIDS+=("$tdb")
+	in_a tcpdump -i vethA -s 0 -U -w "$WORK/live-a.pcap" > /dev/null 2> "$WORK/tcpdump-a.err" &
+	tda=$!; PIDS+=("$tda")
+	for k in $(seq 100); do
+		grep -q listening "$WORK/tcpdump-a.err" && grep -q listening "$WORK/tcpdump-b.err" && break
+		sleep 0.1
+	done
+	grep -q listening "$WORK/tcpdump-b.err" || { WHY="tcpdump did not start"; return; }
+	TLSHIM_PIN_DIR=$PIN_DIR-rx TLSHIM_RUN_DIR=$WORK/run-rx timeout 60 "$TLSHIM" run --trace "$WORK/live-trace.jsonl" \
+		> "$WORK/run.out" 2>&1 &
+	rpid=$!; PIDS+=("$rpid")
+	for k in $(seq 100); do
+		TLSHIM_PIN_DIR=$PIN_DIR-rx "$TLSHIM" config -j | grep -q '"trace":true' && break
+		sleep 0.05
+	done
+	in_b taskset -c 0 "$TLSSEND" server --listen 10.78.0.2:0 > "$WORK/server.out" 2>&1 &
+	spid=$!; PIDS+=("$spid")
+	for k in $(seq 100); do grep -q listening "$WORK/server.out" && break; sleep 0.05; done
+	port=$(grep -o 'listening [0-9.]*:[0-9]*' "$WORK/server.out" | sed 's/.*://')
+	[ -n "$port" ] || { WHY="tlssend server did not listen"; return; }
+	in_a taskset -c 0 "$TLSSEND" client --connect "10.78.0.2:$port" --records 300 --record-size 3000 \
+		--wait-file "$WORK/go" > "$WORK/client.out" 2>&1 &
+	cpid=$!; PIDS+=("$cpid")
+	for k in $(seq 100); do grep -q write_seq "$WORK/client.out" && break; sleep 0.05; done
+	read -r _ ta _ tb _ wseq <<<"$(grep write_seq "$WORK/client.out")"
+	[ -n "$wseq" ] || { WHY="tlssend client printed no write_seq"; return; }
+	LIVE_CONN="$ta $tb --tcp-seq $wseq"
+	TLSHIM_PIN_DIR=$PIN_DIR-rx TLSHIM_RUN_DIR=$WORK/run-rx "$TLSHIM" conn add rx $LIVE_CONN &&
+	TLSHIM_PIN_DIR=$PIN_DIR-tx TLSHIM_RUN_DIR=$WORK/run-tx "$TLSHIM" conn add tx $LIVE_CONN ||
+		{ WHY="conn add failed"; return; }
+	touch "$WORK/go"
+	wait "$cpid" || { WHY="tlssend client failed: $(tail -n1 "$WORK/client.out")"; return; }
+	wait "$spid"
+	sleep 0.3	# the last ACKs reach tcpdump
+	kill -INT "$tda" "$tdb" "$rpid"
+	wait "$tda" "$tdb" "$rpid" 2>/dev/null
+	PIDS=()
+	log "client: $(tail -n1 "$WORK/client.out")"
+	for side in rx tx; do
+		live=$(TLSHIM_PIN_DIR=$PIN_DIR-$side "$TLSHIM" stats -j)
+		[ $side = rx ] && cap=$WORK/live-b.pcap || cap=$WORK/live-a.pcap
+		rep=$(replay "$cap" --conn "$side $LIVE_CONN" -j --verdicts "$WORK/replay-$side.jsonl" 2> "$WORK/replay.err" | head -n1)
+		[ -n "$rep" ] || { WHY="${WHY:+$WHY; }$side replay failed: $(cat "$WORK/replay.err")"; continue; }
+		# tlshim run traced the rx device (events, none lost); the
+		# replay traces everything too: all counters compare.
+		expect "$side counters (live vs replay)" "$live" "$rep"
+		log "$side live: $(printf '%s' "$live" | grep -o '"[rt]x_tls_\(decrypted\|encrypted\)_packets":[0-9]*\|"[rt]x_tls_records":[0-9]*' | tr '\n' ' ')"
+	done
+	expect "decrypted in live trace = in replay verdicts" \
+		"$(grep -c '"verdict":"decrypted"' "$WORK/replay-rx.jsonl")" "$(grep -c '"verdict":"decrypted"' "$WORK/live-trace.jsonl")"
+	keys() { head -n1 "$1" | grep -o '"[a-z_]*":' | grep -v '"i":' | tr -d '\n'; }
+	expect "live trace keys" "$(keys "$WORK/replay-rx.jsonl")" "$(keys "$WORK/live-trace.jsonl")"
+}
+if [ -n "${TLSHIM_REPLAY_SKIP_LIVE:-}" ]; then
+	echo "skip replay-live-equals: TLSHIM_REPLAY_SKIP_LIVE set"
+else
+	live_test
+	result replay-live-equals
+fi
