@@ -324,8 +324,8 @@ result replay-bad-input
 
 # ---- replay-fuzz ----
 # A small pcapng capture (TLS 1.3 handshake, two records) truncated at
-# every offset of its first 256 bytes (section, interface and first packet
-# blocks) and every 4th after, bytes overwritten at every 11th: each run
+# every offset of its first 160 bytes (section, interface and first packet
+# blocks) and every 8th after, bytes overwritten at every 23rd: each run
 # (--check: the whole reader, decoder, reassembly and --auto, no BPF load)
 # exits 0 or 2, and 2 comes with one line.  A few damaged captures that
 # still read go through the device too.
@@ -342,11 +342,11 @@ check_run() {
 		[ "$bad" -le 3 ] && WHY="${WHY:+$WHY; }$2: status $rc, stderr $(head -c 200 fz.err)"
 	fi
 }
-for ((off = 0; off < size; off += off < 256 ? 1 : 4)); do
+for ((off = 0; off < size; off += off < 160 ? 1 : 8)); do
 	head -c "$off" fuzz.pcapng > fz.cap
 	check_run fz.cap "truncated at $off"
 done
-for ((off = 0; off < size; off += 11)); do
+for ((off = 0; off < size; off += 23)); do
 	for byte in '\xff' '\x00'; do
 		cp fuzz.pcapng fz.cap
 		printf "$byte" | dd of=fz.cap bs=1 seek="$off" conv=notrunc status=none
