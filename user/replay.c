@@ -429,7 +429,10 @@ static void replay_packet(struct replay *r, const struct pkt *p, FILE *verdicts)
 	const uint8_t *pl = f->eth + f->payload_off;
 	int err;
 
-	if (!f->eth_len)
+	/* Frames no test run takes (shorter than Ethernet, larger than a
+	 * page) cannot belong to an installed connection (checked up front):
+	 * they pass the device untouched anyway. */
+	if (f->eth_len < ETH_HDR_LEN || f->eth_len > MAX_FRAME)
 		return;
 	if (c && drop_decide(r, c, f)) {
 		c->packets++;
@@ -695,10 +698,6 @@ int cmd_replay(int argc, char **argv)
 			break;
 		if (replay_frame_decode(&p->cap, &p->f, err, sizeof(err)))
 			usage_error(file, "packet %llu: %s", (unsigned long long)p->cap.index, err);
-		if (p->f.eth_len > MAX_FRAME && p->f.tcp)
-			usage_error(file, "packet %llu: frame of %u bytes, more than the %u a test run "
-				    "takes (capture with GRO/TSO off)", (unsigned long long)p->cap.index,
-				    p->f.eth_len, MAX_FRAME);
 		npkts++;
 	}
 	/* Streams: offset 0 first (a SYN, or the lowest seq), then the bytes. */
@@ -758,13 +757,19 @@ int cmd_replay(int argc, char **argv)
 			c->stream_recs = rstream_chain(c->stream, 0, &c->nstream_recs);
 	}
 	/* A packet of an installed connection the capture cut short cannot be
-	 * judged as the device would have. */
-	for (size_t i = 0; i < npkts; i++)
+	 * judged as the device would have; one larger than a test run takes
+	 * (a GRO/GSO super-packet) neither. */
+	for (size_t i = 0; i < npkts; i++) {
+		if (pkts[i].f.tcp && pkts[i].f.eth_len > MAX_FRAME && conn_of(&r, &pkts[i].f))
+			usage_error(file, "packet %llu: frame of %u bytes, more than the %u a test run "
+				    "takes (capture with GRO, GSO and TSO off)",
+				    (unsigned long long)pkts[i].cap.index, pkts[i].f.eth_len, MAX_FRAME);
 		if (pkts[i].f.tcp && pkts[i].f.cut && conn_of(&r, &pkts[i].f))
 			usage_error(file, "packet %llu: payload cut by the capture (caplen %u < wire "
 				    "length %u): capture with snaplen 0 (tcpdump -s 0)",
 				    (unsigned long long)pkts[i].cap.index, pkts[i].cap.caplen,
 				    pkts[i].cap.origlen);
+	}
 	if (check) {
 		size_t ntcp = 0;
 

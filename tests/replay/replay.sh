@@ -17,6 +17,7 @@
 #                           (both byte orders, two interfaces): identical output
 #   replay-ipv6             the same traffic over IPv6
 #   replay-retransmission   a duplicate segment is old data
+#   replay-tx               the transmit side: out-of-order segments replayed
 #   replay-drop-header      --drop header:3 on the clean capture == the capture
 #                           without that segment; nth:N drops exactly those
 #   replay-auto-tls12       --auto finds the connection and its first app record
@@ -195,6 +196,28 @@ expect "decrypted" 21 "$(json_int "$stats" rx_tls_decrypted_packets)"
 expect "old" 1 "$(json_int "$stats" rx_tls_old_packets)"
 result replay-retransmission
 
+# ---- replay-tx ----
+# The same capture as the transmit side (tc): segment 5 (offset 5000, in
+# record 4 which starts at 4020) resent after segment 6 is out of order:
+# record 4's first 980 bytes replayed, then encrypted (index 10).  mlx5
+# continues from the retransmission, so segment 7 (offset 7000, record 6 from
+# 6030) is out of order too: 970 bytes replayed (index 11); index 12 is
+# in order again.
+out=$(replay dup.pcap --conn "tx 10.0.0.1:443 10.0.0.2:5555 --tcp-seq 1001" -j --verdicts tx.jsonl)
+stats=$(head -n1 <<<"$out")
+expect "index 10" "tx encrypted resync 980 4" \
+	"$(field tx.jsonl 10 dir) $(field tx.jsonl 10 verdict) $(field tx.jsonl 10 tx_verdict) $(field tx.jsonl 10 dump_bytes) $(field tx.jsonl 10 rec_sn)"
+expect "index 11" "encrypted resync 970 6 [8036]" \
+	"$(field tx.jsonl 11 verdict) $(field tx.jsonl 11 tx_verdict) $(field tx.jsonl 11 dump_bytes) $(field tx.jsonl 11 rec_sn) $(field tx.jsonl 11 headers)"
+expect "index 12" "encrypted encrypted 0" \
+	"$(field tx.jsonl 12 verdict) $(field tx.jsonl 12 tx_verdict) $(field tx.jsonl 12 dump_bytes)"
+expect "encrypted packets" 22 "$(json_int "$stats" tx_tls_encrypted_packets)"
+expect "out of order" 2 "$(json_int "$stats" tx_tls_ooo)"
+expect "dump bytes" 1950 "$(json_int "$stats" tx_tls_dump_bytes)"
+expect "resent bytes" 1000 "$(json_int "$stats" tx_tls_resent_bytes)"
+expect "no rx verdicts" 0 "$(json_int "$stats" rx_tls_decrypted_packets)"
+result replay-tx
+
 # ---- replay-drop-header ----
 # header:3 names the segment holding offset 3015: segment 3 (index 6).
 # The device must see exactly what it sees of the capture without it.
@@ -308,6 +331,8 @@ bad_case "tlshim: bad ng-cut.pcapng: block at offset 60 truncated (length 88, 40
 bad_case "tlshim: bad ng-len.pcapng: block at offset 60: block length mismatch (88 at the start, 92 at the end)" ng-len.pcapng --conn "$CONN"
 bad_case "tlshim: bad ng-iface.pcapng: block at offset 60: packet on interface 5, but 1 interfaces described" ng-iface.pcapng --conn "$CONN"
 bad_case "tlshim: bad ng-bom.pcapng: block at offset 0: section header with bad byte-order magic 0x11223344" ng-bom.pcapng --conn "$CONN"
+"$GEN" --mss 4000 jumbo.pcap
+bad_case "tlshim: bad jumbo.pcap: packet 3: frame of 4054 bytes, more than the 3520 a test run takes (capture with GRO, GSO and TSO off)" jumbo.pcap --conn "$CONN"
 bad_case "tlshim: bad nosuch.pcap: No such file or directory" nosuch.pcap --auto
 bad_case "tlshim: bad arguments: expected a capture file (see tlshim replay --help)" --auto
 bad_case "tlshim: bad arguments: need --conn SPEC or --auto (see tlshim replay --help)" clean.pcap
