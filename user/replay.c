@@ -142,6 +142,9 @@ static void parse_conn_arg(struct replay *r, const char *text)
 		if (flow_eq(&r->conns[i].spec.flow, &c->spec.flow))
 			usage_error("conn", "'%s': that flow is given twice", text);
 	r->nconns++;
+	/* The words may hold --key/--iv/--salt: parsed into spec.crypto
+	 * (zeroed after the install), never kept here. */
+	memset(copy, 0, strlen(text));
 	free(copy);
 }
 
