@@ -24,48 +24,8 @@
 #include "replay_stream.h"
 #include "resync.h"
 #include "seg_json.h"
+#include "replay.h"
 #include "tlshim.skel.h"
-
-#define MAX_CONNS	256
-#define MAX_DROPS	16
-#define MAX_EVENTS	64
-/* What bpf_prog_test_run takes: XDP one page less head and tail room,
- * tc 3712 bytes of skb data; frames larger than this are refused. */
-#define MAX_FRAME	3520
-
-struct pkt {
-	struct cap_packet cap;
-	struct replay_frame f;
-};
-
-struct rconn {
-	struct conn_spec spec;
-	bool is_auto, relative;
-	struct rstream *stream;		/* the data direction's bytes */
-	size_t truth_records;
-	/* --drop bookkeeping: data segments seen, highest end (stream offset) */
-	uint64_t seg_index;
-	bool have_end;
-	uint32_t highest_end;
-	struct rrec *stream_recs;	/* numbering from stream offset 0 */
-	size_t nstream_recs;
-	uint32_t body_done[MAX_DROPS];	/* body:K: records already dropped, bit k */
-	/* summary */
-	uint64_t packets, injected;
-};
-
-struct replay {
-	struct tlshim_bpf *skel;
-	struct device_maps m;
-	struct resync_service *svc;
-	struct rconn conns[MAX_CONNS];
-	int nconns;
-	struct tlshim_drop_spec drops[MAX_DROPS];
-	int ndrops;
-	struct tlshim_event events[MAX_EVENTS];
-	int nevents;
-	char run_dir[64];
-};
 
 static void replay_usage(FILE *f)
 {
@@ -132,8 +92,8 @@ static void parse_conn_arg(struct replay *r, const char *text)
 			usage_error("conn", "'%s': too many words", text);
 		words[n++] = w;
 	}
-	if (r->nconns == MAX_CONNS)
-		usage_error("conn", "more than %d connections", MAX_CONNS);
+	if (r->nconns == REPLAY_MAX_CONNS)
+		usage_error("conn", "more than %d connections", REPLAY_MAX_CONNS);
 	c = &r->conns[r->nconns];
 	memset(c, 0, sizeof(*c));
 	if (!conn_spec_parse(n, words, &c->spec, "replay --conn"))
@@ -229,7 +189,7 @@ static void on_event(void *ctx, const struct tlshim_event *ev)
 {
 	struct replay *r = ctx;
 
-	if (r->nevents < MAX_EVENTS)
+	if (r->nevents < REPLAY_MAX_EVENTS)
 		r->events[r->nevents++] = *ev;
 }
 
@@ -260,138 +220,12 @@ static void publish_truth(struct replay *r, struct rconn *c)
 	free(recs);
 }
 
-/* ---- loss injection ---- */
-
-static bool drop_decide(struct replay *r, struct rconn *c, const struct replay_frame *f)
-{
-	uint32_t s, e;
-	bool drop = false, first_tx;
-	uint64_t idx;
-
-	if (!r->ndrops || !f->payload_len || !c->stream)
-		return false;
-	idx = c->seg_index++;
-	s = f->seq - c->stream->base;
-	e = s + f->payload_len;
-	first_tx = !c->have_end || (int32_t)(s - c->highest_end) >= 0;
-	for (int d = 0; d < r->ndrops; d++) {
-		const struct tlshim_drop_spec *sp = &r->drops[d];
-
-		if (idx < sp->from)
-			continue;
-		if (sp->kind == TLSHIM_DROP_RANDOM || sp->kind == TLSHIM_DROP_NTH) {
-			drop |= tlshim_drop_by_index(sp, idx);
-			continue;
-		}
-		if (!first_tx)
-			continue;
-		for (size_t k = 0; k < c->nstream_recs; k++) {
-			const struct rrec *rec = &c->stream_recs[k];
-
-			if (!tlshim_drop_names_record(sp, k))
-				continue;
-			if (sp->kind == TLSHIM_DROP_HEADER &&
-			    (uint32_t)(rec->rel - s) < f->payload_len)
-				drop = true;
-			if (sp->kind == TLSHIM_DROP_BODY && k < 32 && !(c->body_done[d] >> k & 1) &&
-			    (int32_t)(s - (rec->rel + TLS_HEADER_SIZE)) >= 0 &&
-			    (int32_t)(rec->rel + rec->len - e) >= 0) {
-				c->body_done[d] |= 1u << k;
-				drop = true;
-			}
-		}
-	}
-	/* Every transmission counts, dropped or not (a tool on the wire sees it). */
-	if (!c->have_end || (int32_t)(e - c->highest_end) > 0)
-		c->highest_end = e;
-	c->have_end = true;
-	return drop;
-}
-
-/* ---- record headers parsed in a segment ---- */
-
-/* Walks the record chain from header seq h (partial: the first `have` header
- * bytes of the record at h, from the state), collecting headers that
- * complete inside [seq, seq+len). */
-static uint32_t walk_from(uint32_t h, const uint8_t *partial, uint32_t have, uint32_t seq,
-			  const uint8_t *pl, uint32_t len, uint32_t *out, uint32_t max)
-{
-	uint32_t n = 0;
-
-	while (n < max) {
-		uint8_t hdr[TLS_HEADER_SIZE];
-
-		for (uint32_t j = 0; j < TLS_HEADER_SIZE; j++) {
-			uint32_t at = h + j - seq;
-
-			if (j < have)
-				hdr[j] = partial[j];
-			else if (at < len)
-				hdr[j] = pl[at];
-			else
-				return n;
-		}
-		if ((uint32_t)(h + TLS_HEADER_SIZE - 1 - seq) >= len)
-			return n;	/* completed before this segment */
-		out[n++] = h;
-		h += TLS_HEADER_SIZE + (hdr[3] << 8 | hdr[4]);
-		have = 0;
-	}
-	return n;
-}
-
-/* Header seqs for a segment the device says completed want headers in,
- * from its state before and after (the event carries only the count). */
-static uint32_t headers_of(const struct tlshim_stream *pre, const struct tlshim_stream *post,
-			   uint32_t seq, const uint8_t *pl, uint32_t len, uint32_t want,
-			   uint32_t *out)
-{
-	uint32_t n = 0;
-
-	if (!want)
-		return 0;
-	if (want > SEG_JSON_MAX_HEADERS)
-		want = SEG_JSON_MAX_HEADERS;
-	if (pre->sync == TLSHIM_SYNC_IN_SYNC || pre->sync == TLSHIM_SYNC_TRACKING ||
-	    pre->sync == TLSHIM_SYNC_REQUESTED) {
-		if (pre->rec_len)
-			n = walk_from(pre->rec_start_seq + pre->rec_len, NULL, 0, seq, pl, len, out, want);
-		else
-			n = walk_from(pre->rec_start_seq, pre->hdr_part,
-				      pre->rec_offset < 4 ? pre->rec_offset : 4, seq, pl, len, out, want);
-		if (n == want)
-			return n;
-	}
-	if (post->sync == TLSHIM_SYNC_TRACKING || post->sync == TLSHIM_SYNC_REQUESTED) {
-		n = walk_from(post->resync_seq, NULL, 0, seq, pl, len, out, want);
-		if (n == want)
-			return n;
-	}
-	/* Anything else (a guess found and confirmed in one segment, a hint):
-	 * the chain of want headers inside the segment that ends where the
-	 * device's state ends. */
-	for (uint32_t off = 0; off + TLS_HEADER_SIZE <= len; off++) {
-		uint32_t tmp[SEG_JSON_MAX_HEADERS], k = walk_from(seq + off, NULL, 0, seq, pl, len, tmp, want);
-		uint32_t last_end;
-
-		if (k != want)
-			continue;
-		last_end = tmp[k - 1] + TLS_HEADER_SIZE +
-			   (pl[tmp[k - 1] - seq + 3] << 8 | pl[tmp[k - 1] - seq + 4]);
-		if (tmp[k - 1] == post->rec_start_seq || last_end == post->rec_start_seq) {
-			memcpy(out, tmp, k * sizeof(*tmp));
-			return k;
-		}
-	}
-	return n;
-}
-
 /* ---- one packet ---- */
 
 static int run_prog(int fd, const uint8_t *frame, uint32_t len, bool xdp, struct tlshim_rx_meta *meta,
 		    bool *has_meta)
 {
-	uint8_t out[MAX_FRAME + 256];
+	uint8_t out[REPLAY_MAX_FRAME + 256];
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = len,
 		    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
 
@@ -435,9 +269,9 @@ static void replay_packet(struct replay *r, const struct pkt *p, FILE *verdicts)
 	/* Frames no test run takes (shorter than Ethernet, larger than a
 	 * page) cannot belong to an installed connection (checked up front):
 	 * they pass the device untouched anyway. */
-	if (f->eth_len < ETH_HDR_LEN || f->eth_len > MAX_FRAME)
+	if (f->eth_len < ETH_HDR_LEN || f->eth_len > REPLAY_MAX_FRAME)
 		return;
-	if (c && drop_decide(r, c, f)) {
+	if (c && replay_drop_decide(r, c, f)) {
 		c->packets++;
 		c->injected++;
 		if (verdicts) {
@@ -534,74 +368,11 @@ static void replay_packet(struct replay *r, const struct pkt *p, FILE *verdicts)
 	}
 	l.headers_known = 1;
 	if (st_pre && st_post)
-		l.nlisted = headers_of(st_pre, st_post, f->seq, pl, f->payload_len, l.nheaders, l.headers);
+		l.nlisted = replay_headers_of(st_pre, st_post, f->seq, pl, f->payload_len, l.nheaders, l.headers);
 	seg_json_write(verdicts, &l);
 out:
 	free(txpre);
 	free(txpost);
-}
-
-/* ---- summary ---- */
-
-static void summary(struct replay *r, bool json)
-{
-	for (int i = 0; i < r->nconns; i++) {
-		struct rconn *c = &r->conns[i];
-		struct tlshim_conn conn = {};
-		struct tlshim_tx_conn *tx = NULL;
-		char src[ENDPOINT_STRLEN], dst[ENDPOINT_STRLEN];
-		const struct tlshim_stream *st = &conn.st;
-		uint64_t done, passed;
-
-		bpf_map_lookup_elem_flags(r->m.conns, &c->spec.flow, &conn, BPF_F_LOCK);
-		if (c->spec.flow.dir == TLSHIM_DIR_TX && (tx = tx_conn_read(&r->m, &c->spec.flow)))
-			st = &tx->parser;
-		format_endpoint(src, c->spec.flow.saddr, c->spec.flow.sport);
-		format_endpoint(dst, c->spec.flow.daddr, c->spec.flow.dport);
-		done = tx ? tx->stats.encrypted_packets : conn.stats.decrypted_packets;
-		passed = tx ? tx->stats.untracked + tx->stats.skip_no_sync_data : conn.stats.passed_packets;
-		if (json) {
-			printf("{\"conn\":{\"dir\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\",\"version\":\"%s\","
-			       "\"cipher\":\"%s\",\"resync\":\"%s\",\"tcp_seq\":%u,\"rec_seq\":%llu,"
-			       "\"auto\":%s,\"rec_seq_relative\":%s,\"packets\":%llu,\"injected\":%llu,"
-			       "\"%s_packets\":%llu,\"%s_bytes\":%llu,\"passed_packets\":%llu,"
-			       "\"records\":%llu,\"lost_sync\":%llu,\"resync_requests\":%llu,"
-			       "\"resync_confirmed\":%llu,\"truth_records\":%zu,\"state\":\"%s\"}}\n",
-			       dir_name(c->spec.flow.dir), src, dst, version_name(c->spec.version),
-			       cipher_name(c->spec.cipher), policy_name(conn.st.policy), c->spec.tcp_seq,
-			       (unsigned long long)c->spec.rec_seq, c->is_auto ? "true" : "false",
-			       c->relative ? "true" : "false", (unsigned long long)c->packets,
-			       (unsigned long long)c->injected, tx ? "encrypted" : "decrypted",
-			       (unsigned long long)done, tx ? "encrypted" : "decrypted",
-			       (unsigned long long)(tx ? tx->stats.encrypted_bytes : conn.stats.decrypted_bytes),
-			       (unsigned long long)passed,
-			       (unsigned long long)(tx ? tx->stats.records : conn.stats.records),
-			       (unsigned long long)(tx ? tx->stats.lost_sync : conn.stats.lost_sync),
-			       (unsigned long long)conn.stats.resync_requests,
-			       (unsigned long long)conn.stats.resync_confirmed, c->truth_records,
-			       sync_name(st->sync));
-		} else {
-			printf("%s %s %s tls %s %s resync %s from tcp-seq %u rec-seq %llu%s%s\n"
-			       "    packets %llu (injected drops %llu), %s %llu (%llu bytes), passed %llu, "
-			       "records %llu, lost sync %llu, resync requests %llu confirmed %llu, "
-			       "truth %zu records, state %s\n",
-			       dir_name(c->spec.flow.dir), src, dst, version_name(c->spec.version),
-			       cipher_name(c->spec.cipher), policy_name(conn.st.policy), c->spec.tcp_seq,
-			       (unsigned long long)c->spec.rec_seq, c->is_auto ? " (auto" : "",
-			       c->is_auto ? (c->relative ? ", rec-seq relative: counted from the first "
-					     "record after the client's Finished)" : ")") : "",
-			       (unsigned long long)c->packets, (unsigned long long)c->injected,
-			       tx ? "encrypted" : "decrypted", (unsigned long long)done,
-			       (unsigned long long)(tx ? tx->stats.encrypted_bytes : conn.stats.decrypted_bytes),
-			       (unsigned long long)passed,
-			       (unsigned long long)(tx ? tx->stats.records : conn.stats.records),
-			       (unsigned long long)(tx ? tx->stats.lost_sync : conn.stats.lost_sync),
-			       (unsigned long long)conn.stats.resync_requests,
-			       (unsigned long long)conn.stats.resync_confirmed, c->truth_records,
-			       sync_name(st->sync));
-		}
-		free(tx);
-	}
 }
 
 /* ---- the command ---- */
@@ -653,8 +424,8 @@ int cmd_replay(int argc, char **argv)
 					usage_error("resync", "'%s' (use stream-scan, async, next-hint or none)", v);
 				policy_given = true;
 			} else if (!strcmp(a, "--drop")) {
-				if (r.ndrops == MAX_DROPS)
-					usage_error("drop", "at most %d --drop specs", MAX_DROPS);
+				if (r.ndrops == REPLAY_MAX_DROPS)
+					usage_error("drop", "at most %d --drop specs", REPLAY_MAX_DROPS);
 				if (drop_spec_parse(v, &r.drops[r.ndrops], err, sizeof(err)))
 					usage_error("drop", "%s", err);
 				r.ndrops++;
@@ -726,8 +497,8 @@ int cmd_replay(int argc, char **argv)
 			fail(EXIT_FAIL, "out of memory");
 	}
 	if (want_auto) {
-		struct auto_conn found[MAX_CONNS];
-		size_t n = replay_auto_find(&streams, &local, found, MAX_CONNS, stderr);
+		struct auto_conn found[REPLAY_MAX_CONNS];
+		size_t n = replay_auto_find(&streams, &local, found, REPLAY_MAX_CONNS, stderr);
 
 		for (size_t i = 0; i < n; i++) {
 			struct rconn *c;
@@ -735,7 +506,7 @@ int cmd_replay(int argc, char **argv)
 
 			for (int k = 0; k < r.nconns; k++)
 				dup |= flow_eq(&r.conns[k].spec.flow, &found[i].flow);
-			if (dup || r.nconns == MAX_CONNS)
+			if (dup || r.nconns == REPLAY_MAX_CONNS)
 				continue;
 			c = &r.conns[r.nconns++];
 			memset(c, 0, sizeof(*c));
@@ -763,10 +534,10 @@ int cmd_replay(int argc, char **argv)
 	 * judged as the device would have; one larger than a test run takes
 	 * (a GRO/GSO super-packet) neither. */
 	for (size_t i = 0; i < npkts; i++) {
-		if (pkts[i].f.tcp && pkts[i].f.eth_len > MAX_FRAME && conn_of(&r, &pkts[i].f))
+		if (pkts[i].f.tcp && pkts[i].f.eth_len > REPLAY_MAX_FRAME && conn_of(&r, &pkts[i].f))
 			usage_error(file, "packet %llu: frame of %u bytes, more than the %u a test run "
 				    "takes (capture with GRO, GSO and TSO off)",
-				    (unsigned long long)pkts[i].cap.index, pkts[i].f.eth_len, MAX_FRAME);
+				    (unsigned long long)pkts[i].cap.index, pkts[i].f.eth_len, REPLAY_MAX_FRAME);
 		if (pkts[i].f.tcp && pkts[i].f.cut && conn_of(&r, &pkts[i].f))
 			usage_error(file, "packet %llu: payload cut by the capture (caplen %u < wire "
 				    "length %u): capture with snaplen 0 (tcpdump -s 0)",
@@ -823,7 +594,7 @@ int cmd_replay(int argc, char **argv)
 	stats_print(&r.m, json);
 	if (!json && r.nconns)
 		printf("connections:\n");
-	summary(&r, json);
+	replay_summary(&r, json);
 	if (!r.nconns && !json)
 		printf("no TLS connection installed: nothing judged\n");
 	if (verdicts && fclose(verdicts))
