@@ -146,6 +146,9 @@ static __always_inline void rx_segment_event(const struct tlshim_pkt *pkt,
 	ev->reason = res->reason;
 	ev->sync = res->sync;
 	ev->headers = res->headers;
+	ev->resync = (SEG_HAS(res, SEG_REQUESTED | SEG_ASYNC_STARTED | SEG_ASYNC_ENDED) ?
+		      TLSHIM_EVS_REQUEST : 0) |
+		     (SEG_HAS(res, SEG_CONFIRMED) ? TLSHIM_EVS_CONFIRMED : 0);
 	bpf_ringbuf_submit(ev, 0);
 }
 

@@ -248,6 +248,11 @@ enum tlshim_event_type {
 
 #define TLSHIM_EVF_DECRYPTED	0x1	/* EV_RECORD: some byte of it was decrypted */
 #define TLSHIM_EVF_ENCRYPTED	0x2	/* EV_RECORD: some byte of it was passed */
+/* tlshim_event.resync of an rx EV_SEGMENT: the segment sent a resync
+ * request (stream-scan request, async start or end), or applied the
+ * kernel's answer and is back in sync. */
+#define TLSHIM_EVS_REQUEST	0x1
+#define TLSHIM_EVS_CONFIRMED	0x2
 
 struct tlshim_event {
 	__u32 type;		/* enum tlshim_event_type */
@@ -260,7 +265,7 @@ struct tlshim_event {
 	__u8 verdict;		/* EV_SEGMENT: enum tlshim_verdict (tx: tlshim_tx_verdict) */
 	__u8 reason;		/* EV_SEGMENT: enum tlshim_pass_reason (tx: tlshim_tx_drop_reason) */
 	__u8 sync;		/* state after the segment */
-	__u8 pad;
+	__u8 resync;		/* EV_SEGMENT, rx: TLSHIM_EVS_* (what this segment did) */
 	__u16 headers;
 	__u16 tx_dump_bytes;	/* EV_SEGMENT, tx: record bytes replayed before it
 				 * (under a record: 2^14 + 256 + 5 at most) */

@@ -109,6 +109,9 @@ int tx_conn_install(const struct device_maps *m, const struct tlshim_flow *flow,
 struct tlshim_tx_conn *tx_conn_read(const struct device_maps *m, const struct tlshim_flow *flow);
 size_t tx_conn_fields(const struct tlshim_tx_conn *c, struct conn_field *f);
 
+/* The counters as `tlshim stats` prints them (-j: one JSON line). */
+void stats_print(const struct device_maps *m, bool json);
+
 /* Subcommands. */
 int cmd_attach(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
@@ -119,5 +122,6 @@ int cmd_config(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_resync(int argc, char **argv);
 int cmd_timeline(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 #endif /* TLSHIM_COMMON_H */

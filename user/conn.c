@@ -139,7 +139,7 @@ static uint64_t tcp_seq_auto(const struct tlshim_flow *flow)
 	return s.start_seq;
 }
 
-static int conn_add(int argc, char **argv)
+bool conn_spec_parse(int argc, char **argv, struct conn_spec *spec, const char *what)
 {
 	struct opt opts[] = {
 		{ "tcp-seq", NULL, true }, { "rec-seq", NULL, true },
@@ -148,94 +148,111 @@ static int conn_add(int argc, char **argv)
 		{ "resync", NULL, true }, { "enforce-drops", NULL, false }, { "help", "h", false },
 		{ 0 }
 	};
-	struct tlshim_crypto crypto = {};
-	struct tlshim_flow flow;
-	struct device_maps m;
+	struct tlshim_crypto *crypto = &spec->crypto;
 	const char *pos[3];
-	char src[ENDPOINT_STRLEN], dst[ENDPOINT_STRLEN];
 	uint64_t tcp_seq, rec_seq = 0;
-	__u16 version = TLSHIM_TLS_1_2, cipher = TLSHIM_CIPHER_AES_GCM_128;
-	enum install_result res;
-	__u32 capacity = 0;
 	uint8_t policy = 0;
-	bool policy_given = false;
 
-	if (parse_opts(argc, argv, opts, pos, 3, "conn add") != 3 || opt_get(opts, "help")->seen) {
-		if (opt_get(opts, "help")->seen) {
-			conn_usage(stdout);
-			return EXIT_OK;
-		}
+	memset(spec, 0, sizeof(*spec));
+	spec->version = TLSHIM_TLS_1_2;
+	spec->cipher = TLSHIM_CIPHER_AES_GCM_128;
+	spec->policy = -1;
+	if (parse_opts(argc, argv, opts, pos, 3, what) != 3 || opt_get(opts, "help")->seen) {
+		if (opt_get(opts, "help")->seen)
+			return false;
 		usage_error("arguments", "expected rx|tx SADDR:PORT DADDR:PORT (see tlshim conn --help)");
 	}
-	parse_flow(pos, &flow);
+	parse_flow(pos, &spec->flow);
 	if (!opt_get(opts, "tcp-seq")->seen)
 		usage_error("tcp-seq", "missing --tcp-seq (the TCP seq where the record starts)");
-	if (!strcmp(opt_get(opts, "tcp-seq")->value, "auto"))
-		tcp_seq = tcp_seq_auto(&flow);
-	else if (!parse_u64(opt_get(opts, "tcp-seq")->value, UINT32_MAX, &tcp_seq))
+	if (!strcmp(opt_get(opts, "tcp-seq")->value, "auto")) {
+		/* Only `conn add` runs beside live sockets; a capture has none. */
+		if (strcmp(what, "conn add"))
+			usage_error("tcp-seq", "auto reads a live local socket; %s has none: give the number",
+				    what);
+		tcp_seq = tcp_seq_auto(&spec->flow);
+	} else if (!parse_u64(opt_get(opts, "tcp-seq")->value, UINT32_MAX, &tcp_seq))
 		usage_error("tcp-seq", "'%s' (a TCP sequence number, 0..4294967295, or auto)",
 			    opt_get(opts, "tcp-seq")->value);
 	if (opt_get(opts, "rec-seq")->seen &&
 	    !parse_u64(opt_get(opts, "rec-seq")->value, UINT64_MAX, &rec_seq))
 		usage_error("rec-seq", "'%s' (a record number, 0..2^64-1)",
 			    opt_get(opts, "rec-seq")->value);
-	if (opt_get(opts, "version")->seen && !parse_version(opt_get(opts, "version")->value, &version))
+	if (opt_get(opts, "version")->seen && !parse_version(opt_get(opts, "version")->value, &spec->version))
 		usage_error("version", "'%s' (use 1.2 or 1.3)", opt_get(opts, "version")->value);
-	if (opt_get(opts, "cipher")->seen && !parse_cipher(opt_get(opts, "cipher")->value, &cipher))
+	if (opt_get(opts, "cipher")->seen && !parse_cipher(opt_get(opts, "cipher")->value, &spec->cipher))
 		usage_error("cipher", "'%s' (use aes-gcm-128, aes-gcm-256 or chacha20-poly1305)",
 			    opt_get(opts, "cipher")->value);
-	if (opt_get(opts, "enforce-drops")->seen && flow.dir != TLSHIM_DIR_TX)
+	if (opt_get(opts, "enforce-drops")->seen && spec->flow.dir != TLSHIM_DIR_TX)
 		usage_error("enforce-drops", "only tx connections drop segments (the device "
 			    "never drops received ones)");
+	spec->enforce_drops = opt_get(opts, "enforce-drops")->seen;
+	spec->tcp_seq = tcp_seq;
+	spec->rec_seq = rec_seq;
 
 	if (opt_get(opts, "resync")->seen) {
 		if (!parse_policy(opt_get(opts, "resync")->value, &policy))
 			usage_error("resync", "'%s' (use stream-scan, async, next-hint or none)",
 				    opt_get(opts, "resync")->value);
-		policy_given = true;
+		spec->policy = policy;
 	}
 
-	crypto.version = version;
-	crypto.cipher = cipher;
+	crypto->version = spec->version;
+	crypto->cipher = spec->cipher;
 	for (int i = 0; i < 8; i++)
-		crypto.rec_seq[i] = rec_seq >> (56 - 8 * i);
+		crypto->rec_seq[i] = rec_seq >> (56 - 8 * i);
 	if (opt_get(opts, "key")->seen || opt_get(opts, "iv")->seen || opt_get(opts, "salt")->seen) {
+		__u16 cipher = spec->cipher;
 		__u8 key_len, iv_len, salt_len;
 
 		crypto_sizes(cipher, &key_len, &iv_len, &salt_len);
 		if (!opt_get(opts, "key")->seen)
 			usage_error("key", "missing --key (needed with --iv/--salt)");
-		if (!parse_hex(opt_get(opts, "key")->value, crypto.key, key_len))
+		if (!parse_hex(opt_get(opts, "key")->value, crypto->key, key_len))
 			usage_error("key", "must be %u bytes of hex for %s", key_len, cipher_name(cipher));
 		if (!opt_get(opts, "iv")->seen)
 			usage_error("iv", "missing --iv (needed with --key)");
-		if (!parse_hex(opt_get(opts, "iv")->value, crypto.iv, iv_len))
+		if (!parse_hex(opt_get(opts, "iv")->value, crypto->iv, iv_len))
 			usage_error("iv", "must be %u bytes of hex for %s", iv_len, cipher_name(cipher));
 		if (salt_len && !opt_get(opts, "salt")->seen)
 			usage_error("salt", "missing --salt (%u bytes for %s)", salt_len, cipher_name(cipher));
 		if (!salt_len && opt_get(opts, "salt")->seen)
 			usage_error("salt", "%s takes no salt", cipher_name(cipher));
-		if (salt_len && !parse_hex(opt_get(opts, "salt")->value, crypto.salt, salt_len))
+		if (salt_len && !parse_hex(opt_get(opts, "salt")->value, crypto->salt, salt_len))
 			usage_error("salt", "must be %u bytes of hex for %s", salt_len, cipher_name(cipher));
-		crypto.key_len = key_len;
-		crypto.iv_len = iv_len;
-		crypto.salt_len = salt_len;
+		crypto->key_len = key_len;
+		crypto->iv_len = iv_len;
+		crypto->salt_len = salt_len;
 	}
-	flow_names(&flow, src, dst);
+	return true;
+}
+
+static int conn_add(int argc, char **argv)
+{
+	struct conn_spec spec;
+	struct device_maps m;
+	char src[ENDPOINT_STRLEN], dst[ENDPOINT_STRLEN];
+	enum install_result res;
+	__u32 capacity = 0;
+
+	if (!conn_spec_parse(argc, argv, &spec, "conn add")) {
+		conn_usage(stdout);
+		return EXIT_OK;
+	}
+	flow_names(&spec.flow, src, dst);
 
 	device_maps_open(&m);
-	res = device_install(&m, &flow, version, cipher, tcp_seq, rec_seq,
-			     policy_given ? policy : -1, opt_get(opts, "enforce-drops")->seen,
-			     &crypto, &capacity);
-	memset(&crypto, 0, sizeof(crypto));
+	res = device_install(&m, &spec.flow, spec.version, spec.cipher, spec.tcp_seq, spec.rec_seq,
+			     spec.policy, spec.enforce_drops, &spec.crypto, &capacity);
+	memset(&spec.crypto, 0, sizeof(spec.crypto));
 	switch (res) {
 	case INSTALL_OK:
 		break;
 	case INSTALL_EXISTS:
-		usage_error("connection", "%s %s %s is already installed", dir_name(flow.dir), src, dst);
+		usage_error("connection", "%s %s %s is already installed", dir_name(spec.flow.dir), src, dst);
 	case INSTALL_FULL:
 		fprintf(stderr, "tlshim: device table full (%u connections): connection stays in "
-			"software: %s %s %s\n", capacity, dir_name(flow.dir), src, dst);
+			"software: %s %s %s\n", capacity, dir_name(spec.flow.dir), src, dst);
 		exit(EXIT_USAGE);
 	case INSTALL_ERROR:
 		fail(EXIT_FAIL, "cannot read the device's config: %s", strerror(errno));

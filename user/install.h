@@ -28,6 +28,21 @@ enum install_result device_install(const struct device_maps *m, const struct tls
 				   int policy, bool enforce_drops, const struct tlshim_crypto *crypto,
 				   __u32 *capacity);
 
+/* `conn add`'s arguments, parsed (also replay's --conn). */
+struct conn_spec {
+	struct tlshim_flow flow;
+	__u16 version, cipher;
+	__u32 tcp_seq;
+	__u64 rec_seq;
+	int policy;		/* -1: the device's default */
+	bool enforce_drops;
+	struct tlshim_crypto crypto;	/* the caller zeroes it when done */
+};
+
+/* Parses "rx|tx SADDR:PORT DADDR:PORT --tcp-seq N ..." (argv after "add");
+ * bad input is a usage error (exit 2).  False if --help was asked. */
+bool conn_spec_parse(int argc, char **argv, struct conn_spec *spec, const char *what);
+
 enum remove_result {
 	REMOVED_DEVICE = 0,	/* was on the device: keys zeroed, *_tls_del counted */
 	REMOVED_SOFTWARE,	/* was refused earlier: TlsCurr*Sw decremented */

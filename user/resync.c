@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "resync.h"
+#include "seg_json.h"
 
 /* TLS_DEVICE_RESYNC_ASYNC_LOGMAX and the next-hint intervals, tls_device.c */
 #define ASYNC_LOGMAX		13
@@ -47,6 +48,8 @@ struct resync_service {
 	struct ring_buffer *rb;
 	struct resync_stats stats;
 	FILE *trace;
+	resync_observer_fn observer;
+	void *observer_ctx;
 	struct pending *pending;
 	size_t npending, cap_pending;
 	struct next_hint *hints;
@@ -288,32 +291,14 @@ static void nh_segment(struct resync_service *s, const struct tlshim_event *ev)
 	}
 }
 
+/* One JSON line per segment (user/seg_json.h: the schema replay's
+ * verdicts share; the event carries the header count, not their seqs). */
 static void trace_segment(struct resync_service *s, const struct tlshim_event *ev)
 {
-	char src[ENDPOINT_STRLEN], dst[ENDPOINT_STRLEN];
-	static const char *const verdicts[] = { "none", "decrypted", "passed" };
-	static const char *const tx_verdicts[] = { "none", "encrypted", "resync", "skip",
-						   "drop", "untracked" };
+	struct seg_line line;
 
-	format_endpoint(src, ev->flow.saddr, ev->flow.sport);
-	format_endpoint(dst, ev->flow.daddr, ev->flow.dport);
-	if (ev->flow.dir == TLSHIM_DIR_TX) {
-		/* reason: enum tlshim_tx_drop_reason; headers: records parsed */
-		fprintf(s->trace, "{\"ts_ns\":%llu,\"dir\":\"tx\",\"src\":\"%s\",\"dst\":\"%s\","
-			"\"seq\":%u,\"len\":%u,\"verdict\":\"%s\",\"drop_reason\":%u,"
-			"\"rec_sn\":%llu,\"dump_bytes\":%u,\"headers\":%u,\"state\":\"%s\"}\n",
-			(unsigned long long)ev->ts_ns, src, dst, ev->seq, ev->len,
-			tx_verdicts[ev->verdict < 6 ? ev->verdict : 0], ev->reason,
-			(unsigned long long)ev->rec_sn, ev->tx_dump_bytes, ev->headers,
-			sync_name(ev->sync));
-		return;
-	}
-	fprintf(s->trace, "{\"ts_ns\":%llu,\"dir\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\","
-		"\"seq\":%u,\"len\":%u,\"verdict\":\"%s\",\"reason\":%u,\"rec_sn\":%llu,"
-		"\"headers\":%u,\"state\":\"%s\"}\n",
-		(unsigned long long)ev->ts_ns, dir_name(ev->flow.dir), src, dst, ev->seq,
-		ev->len, verdicts[ev->verdict < 3 ? ev->verdict : 0], ev->reason,
-		(unsigned long long)ev->rec_sn, ev->headers, sync_name(ev->sync));
+	seg_line_from_event(&line, ev);
+	seg_json_write(s->trace, &line);
 }
 
 static int on_event(void *ctx, void *data, size_t size)
@@ -325,6 +310,8 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(*ev))
 		return 0;
 	s->stats.events++;
+	if (s->observer)
+		s->observer(s->observer_ctx, ev);
 	switch (ev->type) {
 	case TLSHIM_EV_RESYNC_REQ:
 		s->stats.requests++;
@@ -446,6 +433,12 @@ const struct resync_stats *resync_service_stats(const struct resync_service *s)
 void resync_service_trace(struct resync_service *s, FILE *trace)
 {
 	s->trace = trace;
+}
+
+void resync_service_observe(struct resync_service *s, resync_observer_fn fn, void *ctx)
+{
+	s->observer = fn;
+	s->observer_ctx = ctx;
 }
 
 void resync_service_close(struct resync_service *s)

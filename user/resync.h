@@ -46,6 +46,10 @@ int resync_service_poll(struct resync_service *s, int timeout_ms);
 const struct resync_stats *resync_service_stats(const struct resync_service *s);
 /* Per-segment events (tracing) are written here as JSON lines if set. */
 void resync_service_trace(struct resync_service *s, FILE *trace);
+/* fn sees every event the service consumes, before the service handles
+ * it (replay uses it to attribute events to the packet just run). */
+typedef void (*resync_observer_fn)(void *ctx, const struct tlshim_event *ev);
+void resync_service_observe(struct resync_service *s, resync_observer_fn fn, void *ctx);
 void resync_service_close(struct resync_service *s);
 
 /* Write an answer for a flow by hand (tlshim resync confirm). */

@@ -138,6 +138,17 @@ static void print_prometheus(const unsigned long long *v)
 	}
 }
 
+void stats_print(const struct device_maps *m, bool json)
+{
+	unsigned long long values[NDESCS];
+
+	collect(m, values);
+	if (json)
+		print_json(values);
+	else
+		print_ethtool(values);
+}
+
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)

@@ -17,6 +17,7 @@ static const struct {
 	{ "config", cmd_config, "config [show | set NAME VALUE ...]        device settings (config --help)" },
 	{ "run", cmd_run, "run [--ktls] [--trace FILE]               the kernel's half: resync, kTLS sockets" },
 	{ "resync", cmd_resync, "resync confirm SADDR DADDR --tcp-seq N --rec-seq M   answer by hand" },
+	{ "replay", cmd_replay, "replay FILE (--conn SPEC ... | --auto)    a capture through a private device" },
 	{ "timeline", cmd_timeline, "timeline IN.jsonl -o OUT.svg [--flow F]   draw segment verdicts (timeline --help)" },
 	{ "unload", cmd_unload, "unload                                    remove all connections and pins" },
 };

@@ -194,10 +194,10 @@ run_trace() {
 			d[$k]=$(txn_json "$TXN_DEV" "$k")
 		done
 		n=$(grep -c '"dir":"tx"' "$WORK/trace.json")
-		log "trace: $n tx events, $(grep -c '"verdict":"resync"' "$WORK/trace.json") resync"
+		log "trace: $n tx events, $(grep -c '"tx_verdict":"resync"' "$WORK/trace.json") resync"
 		expect "tx events = verdicts" \
 			$((d[encrypted_packets] + d[skip_no_sync_data] + d[drop_no_sync_data] + d[untracked])) "$n"
-		expect "resync events" "${d[resync]}" "$(grep -c '"verdict":"resync"' "$WORK/trace.json")"
+		expect "resync events" "${d[resync]}" "$(grep -c '"tx_verdict":"resync"' "$WORK/trace.json")"
 		expect "dump bytes in events" "${d[dump_bytes]}" \
 			"$(grep -o '"dump_bytes":[0-9]*' "$WORK/trace.json" | awk -F: '{ s += $2 } END { print s + 0 }')"
 		expect tx_tls_events_lost 0 "$(txn_json "$TXN_STATS" tx_tls_events_lost)"
