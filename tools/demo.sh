@@ -53,6 +53,8 @@ trap 'echo; echo "demo: interrupted"; exit 130' INT TERM
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
+# Background jobs run nsenter itself (it execs the program, so $! is the
+# program and cleanup's signal reaches it; a function would put a shell between).
 in_a() { nsenter --net=/run/netns/$A "$@"; }
 in_b() { nsenter --net=/run/netns/$B "$@"; }
 # field NAME JSON: a number from one-line JSON (no jq on a fresh machine)
@@ -82,7 +84,7 @@ say "tlshim run: the kernel's half (answers resync requests), tracing every segm
 pids+=($!)
 
 say "tlsgen: TLS $TLS $CIPHER for $SECONDS_TO_SEND s, 16 KiB records, A -> B"
-in_b "$TLSGEN" server --listen 10.77.0.2:$PORT --tls "$TLS" --cipher "$CIPHER" --verify \
+nsenter --net=/run/netns/$B "$TLSGEN" server --listen 10.77.0.2:$PORT --tls "$TLS" --cipher "$CIPHER" --verify \
 	--ready-file "$WORK/ready" --timeout 60 --json > "$WORK/server.json" 2> "$WORK/server.err" &
 pids+=($!)
 server=$!

@@ -217,6 +217,7 @@ static void publish_truth(struct replay *r, struct rconn *c)
 			fail(EXIT_FAIL, "cannot write tlshim_rec_log: %s", strerror(errno));
 	}
 	c->truth_records = n;
+	replay_records_init(c, recs, n);
 	free(recs);
 }
 
@@ -315,6 +316,9 @@ static void replay_packet(struct replay *r, const struct pkt *p, FILE *verdicts)
 	if (!c)
 		return;
 	c->packets++;
+	if (!tx)
+		replay_records_packet(c, f->seq, f->payload_len,
+				      has_meta && meta.verdict == TLSHIM_VERDICT_DECRYPTED);
 	bpf_map_lookup_elem_flags(r->m.conns, &c->spec.flow, &post, BPF_F_LOCK);
 	if (tx)
 		txpost = tx_conn_read(&r->m, &c->spec.flow);
@@ -603,8 +607,10 @@ int cmd_replay(int argc, char **argv)
 done:
 	for (size_t i = 0; i < npkts; i++)
 		replay_frame_free(&pkts[i].f);
-	for (int i = 0; i < r.nconns; i++)
+	for (int i = 0; i < r.nconns; i++) {
 		free(r.conns[i].stream_recs);
+		replay_records_free(&r.conns[i]);
+	}
 	free(pkts);
 	rstream_set_free(&streams);
 	capture_close(&cap);

@@ -38,6 +38,11 @@ struct rconn {
 	uint32_t body_done[REPLAY_MAX_DROPS];	/* body: bit i: spec record i already dropped */
 	/* summary */
 	uint64_t packets, injected;
+	/* records fully offloaded (replay_records.c), rx only */
+	struct rrec *recs;		/* truth from the install point */
+	size_t nrecs;
+	uint8_t *rec_bad;		/* per record: a first-arrival byte not decrypted */
+	uint8_t *delivered;		/* bitmap of stream offsets that arrived */
 };
 
 struct replay {
@@ -62,6 +67,12 @@ bool replay_drop_decide(struct replay *r, struct rconn *c, const struct replay_f
 uint32_t replay_headers_of(const struct tlshim_stream *pre, const struct tlshim_stream *post,
 			   uint32_t seq, const uint8_t *pl, uint32_t len, uint32_t want,
 			   uint32_t *out);
+/* replay_records.c: records fully offloaded (every byte's first arrival
+ * decrypted), the published NICs' figure. */
+void replay_records_init(struct rconn *c, const struct rrec *recs, size_t n);
+void replay_records_packet(struct rconn *c, uint32_t seq, uint32_t len, bool decrypted);
+void replay_records_count(const struct rconn *c, uint64_t *arrived, uint64_t *offloaded);
+void replay_records_free(struct rconn *c);
 /* replay_summary.c: one line (or JSON object) per connection. */
 void replay_summary(struct replay *r, bool json);
 

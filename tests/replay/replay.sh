@@ -114,7 +114,7 @@ expect "first data segment headers" "[1001]" "$(field clean.jsonl 3 headers)"
 expect "segment 3 headers" "[4016]" "$(field clean.jsonl 6 headers)"
 expect "segment 3 rec_sn" 2 "$(field clean.jsonl 6 rec_sn)"
 expect "SYN-ACK" "passed no-payload" "$(field clean.jsonl 1 verdict) $(field clean.jsonl 1 reason)"
-expect "connection line" 1 "$(grep -c '"conn":{"dir":"rx","src":"10.0.0.1:443","dst":"10.0.0.2:5555".*"decrypted_packets":21,.*"truth_records":20,"state":"in-sync"' <<<"$out")"
+expect "connection line" 1 "$(grep -c '"conn":{"dir":"rx","src":"10.0.0.1:443","dst":"10.0.0.2:5555".*"decrypted_packets":21,.*"truth_records":20,"records_arrived":20,"records_offloaded":20,"state":"in-sync"' <<<"$out")"
 result replay-clean
 
 # ---- replay-loss-stream-scan ----
@@ -154,6 +154,13 @@ for policy in stream-scan async; do
 	expect "$policy lost sync" 1 "$(json_int "$stats" rx_tls_lost_sync)"
 	expect "$policy answers applied" 1 "$(json_int "$stats" rx_tls_resync_res_ok)"
 	expect "$policy request packets" "$([ $policy = async ] && echo 1 || echo 1)" "$(json_int "$stats" rx_tls_resync_req_pkt)"
+	# records fully offloaded (every byte's first arrival decrypted): of the
+	# 40 records of 1005 bytes, 2 (2010-3015) and 3 (3015-4020) lost bytes
+	# in the hole; 0-1 and 22-39 (from 22110, after segment 22 at 22000 was
+	# decrypted) were decrypted whole; 4-21 had passed bytes
+	conn=$(grep '^{"conn"' <<<"$out")
+	expect "$policy records arrived whole" 38 "$(json_int "$conn" records_arrived)"
+	expect "$policy records fully offloaded" 20 "$(json_int "$conn" records_offloaded)"
 	result "replay-loss-$policy"
 done
 
