@@ -70,7 +70,8 @@ K=16			# the stream record tlsloss aims at (counted from the SYN)
 RESYNC_HEADERS=2
 STEP_TIMEOUT=30
 TESTS=(body-tls12-aes-gcm-128 body-tls13-aes-gcm-256 header-tls12-aes-gcm-128
-       header-tls13-aes-gcm-256 header-async-tls12-aes-gcm-128 cleanup)
+       header-tls13-aes-gcm-256 header-async-tls12-aes-gcm-128 body-tls13-aes-gcm-256-packed
+       header-tls12-aes-gcm-128-packed cleanup)
 PIDS=()
 ALL_PIDS=()
 RUN_PID=""
@@ -192,14 +193,14 @@ wait_pid() {	# PID: its status
 	return "$rc"
 }
 
-# run_case NAME KIND(body|header) VERSION CIPHER POLICY
+# run_case NAME KIND(body|header) VERSION CIPHER POLICY WRITE_SIZE
 # Sets UNPREDICTED_HOLES (for the retry) when the trace shows loss tlsloss
 # did not make.
 run_case() {
 	local name=$1 kind=$2 ver=$3 cipher=$4 policy=$5
 	local port=$((4700 + CASE_NO)) spid cpid sjson cjson rx tx flags out drops
 	local overhead close_len lmax wire w s0 i0 sn0 krel d dl dseq nrec last
-	local before after list drx client_ep server_ep lines want_lines summary k
+	local before after list drx client_ep server_ep lines want_lines summary wsize=$6
 	WHY=""
 	UNPREDICTED_HOLES=0
 	CASE_NO=$((CASE_NO + 1))
@@ -209,7 +210,7 @@ run_case() {
 		{ WHY="tlsloss attach: $out"; return 1; }
 	before=$("$TLSHIM" stats -j)
 	rm -f "$WORK/ready" "$WORK"/[sc].out "$WORK"/[sc].err
-	flags="--tls $ver --cipher $cipher --bytes 2M --record-size 16k --json --keep --verify --resync $policy --timeout 25"
+	flags="--tls $ver --cipher $cipher --bytes 2M --record-size 16k --write-size $wsize --json --keep --verify --resync $policy --timeout 25"
 	# shellcheck disable=SC2086
 	timeout 60 nsenter --net="/run/netns/$NS_B" taskset -c "$CPU" "$TLSGEN" server \
 		--listen "10.79.0.2:$port" --ready-file "$WORK/ready" $flags > "$WORK/s.out" 2> "$WORK/s.err" &
@@ -347,8 +348,8 @@ verify: a wrong key, salt, iv or record number fails"
 
 # Again once when the trace shows a hole tlsloss did not make.
 run_case_retrying() {
-	local attempt
-	for attempt in 1 2; do
+	local _
+	for _ in 1 2; do
 		run_case "$@" && return 0
 		stop_processes
 		[ "${UNPREDICTED_HOLES:-0}" -gt 0 ] || return 1
@@ -363,11 +364,13 @@ report() {	# NAME STATUS
 }
 
 if ! setup; then fail_all "$WHY"; fi
-run_case_retrying body-tls12 body 1.2 aes-gcm-128 stream-scan; report body-tls12-aes-gcm-128 $?
-run_case_retrying body-tls13 body 1.3 aes-gcm-256 stream-scan; report body-tls13-aes-gcm-256 $?
-run_case_retrying header-tls12 header 1.2 aes-gcm-128 stream-scan; report header-tls12-aes-gcm-128 $?
-run_case_retrying header-tls13 header 1.3 aes-gcm-256 stream-scan; report header-tls13-aes-gcm-256 $?
-run_case_retrying header-async-tls12 header 1.2 aes-gcm-128 async; report header-async-tls12-aes-gcm-128 $?
+run_case_retrying body-tls12 body 1.2 aes-gcm-128 stream-scan 16k; report body-tls12-aes-gcm-128 $?
+run_case_retrying body-tls13 body 1.3 aes-gcm-256 stream-scan 16k; report body-tls13-aes-gcm-256 $?
+run_case_retrying header-tls12 header 1.2 aes-gcm-128 stream-scan 16k; report header-tls12-aes-gcm-128 $?
+run_case_retrying header-tls13 header 1.3 aes-gcm-256 stream-scan 16k; report header-tls13-aes-gcm-256 $?
+run_case_retrying header-async-tls12 header 1.2 aes-gcm-128 async 16k; report header-async-tls12-aes-gcm-128 $?
+run_case_retrying body-tls13-packed body 1.3 aes-gcm-256 stream-scan 64k; report body-tls13-aes-gcm-256-packed $?
+run_case_retrying header-tls12-packed header 1.2 aes-gcm-128 stream-scan 64k; report header-tls12-aes-gcm-128-packed $?
 
 WHY=""
 teardown
