@@ -6,8 +6,8 @@
 # order the device judged them.  Variables (-v):
 #   S0     install seq (record 0 of the layout starts there)
 #   W      wire size of a bulk record (header + length field)
-#   NREC   records after the install point (the last one may be shorter)
-#   LAST   wire size of the last record (close_notify)
+#   NREC   records after the install point (the last, close_notify, is
+#          shorter: only its start matters here)
 #   SN0    record number of record 0 (the install's rec_seq)
 #   KREL   the dropped record, relative to the install point
 #   D, DL  the dropped segment: seq and length (tlsloss show)
