@@ -55,6 +55,14 @@
 # lost.  resync-timeout is raised to 1024 records (more than the transfer)
 # so that a late answer cannot become a second request; resync-headers 2.
 #
+# model-rejects-wrong-traces: the real traces of body-tls12 and
+# header-tls12, each with one line changed into what a wrong device would
+# do (decrypt a damaged segment, lose sync at a body hole, keep sync across
+# a lost header, miss the first header past the scan start, ask a segment
+# late, decrypt before the answer, a wrong record number), are rejected.
+# cleanup: tlshim run got exactly the requests the devices counted and
+# answered each; no namespace, pin directory or process left.
+#
 # A case whose trace shows a hole tlsloss did not make (veth loss or
 # reordering on a busy machine) runs once more; a clean run must be exact.
 # Output follows tests/run.sh.  Private pin directories and namespaces (tq-).
@@ -76,7 +84,7 @@ RESYNC_HEADERS=2
 STEP_TIMEOUT=30
 TESTS=(body-tls12-aes-gcm-128 body-tls13-aes-gcm-256 header-tls12-aes-gcm-128
        header-tls13-aes-gcm-256 header-async-tls12-aes-gcm-128 body-tls13-aes-gcm-256-packed
-       header-tls12-aes-gcm-128-packed cleanup)
+       header-tls12-aes-gcm-128-packed model-rejects-wrong-traces cleanup)
 PIDS=()
 ALL_PIDS=()
 RUN_PID=""
@@ -297,9 +305,11 @@ verify: a wrong key, salt, iv or record number fails"
 	after=$("$TLSHIM" stats -j)
 	expect "trace events lost" 0 "$(delta rx_tls_events_lost "$after" "$before")"
 
-	summary=$(awk -v S0="$s0" -v W="$w" -v NREC="$nrec" -v SN0="$sn0" \
-		-v KREL="$krel" -v D="$dseq" -v DL="$dl" -v KIND="$kind" -v LMAX="$lmax" \
-		-v H="$RESYNC_HEADERS" -f "$AWK_MODEL" "$WORK/$name.trace")
+	# The model's inputs, kept for the model-rejects test.
+	printf '%s\n' -v "S0=$s0" -v "W=$w" -v "NREC=$nrec" -v "SN0=$sn0" -v "KREL=$krel" \
+		-v "D=$dseq" -v "DL=$dl" -v "KIND=$kind" -v "LMAX=$lmax" -v "H=$RESYNC_HEADERS" \
+		> "$WORK/$name.args"
+	summary=$(model "$name" "$WORK/$name.trace")
 	grep '^mismatch' <<<"$summary" | head -n 4 | while read -r l; do log "$l"; done
 	summary=$(grep '^summary' <<<"$summary")
 	log "$summary"
@@ -353,6 +363,42 @@ verify: a wrong key, salt, iv or record number fails"
 	[ -z "$WHY" ]
 }
 
+# model CASE TRACE: the prediction with CASE's inputs, compared with TRACE.
+model() {
+	local args=()
+	mapfile -t args < "$WORK/$1.args"
+	awk "${args[@]}" -f "$AWK_MODEL" "$2"
+}
+
+# The comparison must be able to fail: the real traces of two cases, each
+# with one line changed into what a wrong device would have done, must be
+# rejected.  The line is found by what it says, not by its number.
+run_model_rejects() {
+	local c n mutated addr subst what
+	WHY=""
+	for c in body-tls12 header-tls12; do
+		[ -s "$WORK/$c.trace" ] && [ -s "$WORK/$c.args" ] ||
+			{ WHY="no trace of case $c (it failed)"; return 1; }
+	done
+	# Each: CASE|the first line matching|sed substitution|what it models
+	while IFS='|' read -r c addr subst what; do
+		n=$(grep -n -m1 "$addr" "$WORK/$c.trace" | cut -d: -f1)
+		[ -n "$n" ] || { WHY="${WHY:+$WHY; }$c: no line matching $addr"; continue; }
+		mutated=$(sed "${n}s/$subst/" "$WORK/$c.trace" | model "$c" - | grep -o 'mismatches=[0-9]*')
+		[ "$mutated" != "mismatches=0" ] && [ -n "$mutated" ] ||
+			WHY="${WHY:+$WHY; }the model accepted a trace where $what"
+	done <<'EOF'
+body-tls12|"reason":8|"verdict":"passed","reason":8/"verdict":"decrypted","reason":0|the device decrypted a segment of the damaged record
+body-tls12|"reason":8|"state":"in-sync"/"state":"lost"|the device lost sync at a hole inside a record body
+header-tls12|"reason":4|"state":"lost"/"state":"in-sync"|the device kept sync across a lost header
+header-tls12|"state":"tracking"|"state":"tracking"/"state":"scanning"|the device missed the first header past the scan start
+header-tls12|"state":"requested"|"state":"requested"/"state":"tracking"|the device asked one segment late
+header-tls12|"state":"requested"|"verdict":"passed","reason":5/"verdict":"decrypted","reason":0|the device decrypted before the answer
+header-tls12|"state":"in-sync"}$|"rec_sn":[0-9]*/"rec_sn":1|the device got a record number wrong
+EOF
+	[ -z "$WHY" ]
+}
+
 # Again once when the trace shows a hole tlsloss did not make.
 run_case_retrying() {
 	local _
@@ -378,6 +424,7 @@ run_case_retrying header-tls13 header 1.3 aes-gcm-256 stream-scan 16k; report he
 run_case_retrying header-async-tls12 header 1.2 aes-gcm-128 async 16k; report header-async-tls12-aes-gcm-128 $?
 run_case_retrying body-tls13-packed body 1.3 aes-gcm-256 stream-scan 64k; report body-tls13-aes-gcm-256-packed $?
 run_case_retrying header-tls12-packed header 1.2 aes-gcm-128 stream-scan 64k; report header-tls12-aes-gcm-128-packed $?
+run_model_rejects; report model-rejects-wrong-traces $?
 
 WHY=""
 teardown
