@@ -39,7 +39,8 @@
 #             which is decrypted, and so is every segment after it.
 #             Counters: lost_sync 1, resync_requests 1, resync_confirmed 1,
 #             nothing stale or abandoned, records = 129 - (guess - K).
-#   async     header:K under --resync async: the same states, the request
+#   async     header:K under --resync async (TLS 1.2, and TLS 1.3 packed):
+#             the same states, the request
 #             opened at the guess's segment (rx_tls_resync_req_start) and
 #             closed at the chain's end (rx_tls_resync_req_end).
 #   packed    64 KiB writes (4 records each): records start anywhere in a
@@ -83,8 +84,8 @@ K=16			# the stream record tlsloss aims at (counted from the SYN)
 RESYNC_HEADERS=2
 STEP_TIMEOUT=30
 TESTS=(body-tls12-aes-gcm-128 body-tls13-aes-gcm-256 header-tls12-aes-gcm-128
-       header-tls13-aes-gcm-256 header-async-tls12-aes-gcm-128 body-tls13-aes-gcm-256-packed
-       header-tls12-aes-gcm-128-packed model-rejects-wrong-traces cleanup)
+       header-tls13-aes-gcm-256 header-async-tls12-aes-gcm-128 header-async-tls13-aes-gcm-256-packed
+       body-tls13-aes-gcm-256-packed header-tls12-aes-gcm-128-packed model-rejects-wrong-traces cleanup)
 PIDS=()
 ALL_PIDS=()
 RUN_PID=""
@@ -422,6 +423,7 @@ run_case_retrying body-tls13 body 1.3 aes-gcm-256 stream-scan 16k; report body-t
 run_case_retrying header-tls12 header 1.2 aes-gcm-128 stream-scan 16k; report header-tls12-aes-gcm-128 $?
 run_case_retrying header-tls13 header 1.3 aes-gcm-256 stream-scan 16k; report header-tls13-aes-gcm-256 $?
 run_case_retrying header-async-tls12 header 1.2 aes-gcm-128 async 16k; report header-async-tls12-aes-gcm-128 $?
+run_case_retrying header-async-tls13 header 1.3 aes-gcm-256 async 64k; report header-async-tls13-aes-gcm-256-packed $?
 run_case_retrying body-tls13-packed body 1.3 aes-gcm-256 stream-scan 64k; report body-tls13-aes-gcm-256-packed $?
 run_case_retrying header-tls12-packed header 1.2 aes-gcm-128 stream-scan 64k; report header-tls12-aes-gcm-128-packed $?
 run_model_rejects; report model-rejects-wrong-traces $?
