@@ -40,9 +40,9 @@
 #             Counters: lost_sync 1, resync_requests 1, resync_confirmed 1,
 #             nothing stale or abandoned, records = 129 - (guess - K).
 #   async     header:K under --resync async (TLS 1.2, and TLS 1.3 packed):
-#             the same states, the request
-#             opened at the guess's segment (rx_tls_resync_req_start) and
-#             closed at the chain's end (rx_tls_resync_req_end).
+#             the same states, the request opened at the guess's segment
+#             (rx_tls_resync_req_start) and closed at the chain's end
+#             (rx_tls_resync_req_end).
 #   packed    64 KiB writes (4 records each): records start anywhere in a
 #             segment, the segment after a hole may carry the next header,
 #             the guess may come after scanning segments.  (With 16 KiB
