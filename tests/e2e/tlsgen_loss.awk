@@ -2,8 +2,8 @@
 # segment from the device's rules (README "What works today", bpf/stream.h)
 # and the record layout, and compared with tlshim run's trace.
 #
-# Input: the trace lines (JSON, one per segment) of one rx flow, in the
-# order the device judged them.  Variables (-v):
+# Input: the trace lines (user/seg_json.c: one JSON object per segment) of
+# one rx flow, in the order the device judged them.  Variables (-v):
 #   S0     install seq (record 0 of the layout starts there)
 #   W      wire size of a bulk record (header + length field)
 #   NREC   records after the install point (the last, close_notify, is
@@ -14,22 +14,22 @@
 #   KIND   body | header
 #   LMAX   the device's maximum record length field (scan_from = hole + 5 + LMAX)
 #   H      resync-headers: headers the guess must chain before the request
+#   ASYNC  1 for the async policy: the guess's segment opens the request
 # Offsets are bytes from S0 (mod 2^32: the transfer is far below 2^31).
 #
+# Each line is checked for verdict, reason, state after it, rec_sn (the
+# record of its first byte where the trace gives one: decrypted and
+# damaged segments; null elsewhere), nheaders (headers completed in it)
+# and resync (request / confirmed / null).
+#
 # Output: "mismatch ..." lines (at most 8), then one "summary k=v ..." line.
-function num(line, key,    m) {
-	if (!match(line, "\"" key "\":[0-9]+"))
-		return -1;
-	m = substr(line, RSTART, RLENGTH);
-	sub(/.*:/, "", m);
-	return m + 0;
-}
-function str(line, key,    m) {
-	if (!match(line, "\"" key "\":\"[^\"]*\""))
-		return "";
-	m = substr(line, RSTART, RLENGTH);
-	sub(/^[^:]*:"/, "", m);
-	sub(/"$/, "", m);
+
+# The raw value of "key": a string's contents, a number, or null.
+function val(line, key,    m) {
+	if (!match(line, "\"" key "\":(\"[^\"]*\"|[-0-9]+|null)"))
+		return "<missing>";
+	m = substr(line, RSTART + length(key) + 3, RLENGTH - length(key) - 3);
+	gsub(/"/, "", m);
 	return m;
 }
 function off_of(seq) { return (seq - S0 + 4294967296) % 4294967296; }
@@ -54,51 +54,54 @@ function header_found(a, b,    i) {
 function mismatch(what) {
 	bad++;
 	if (bad <= 8)
-		printf "mismatch line %d (seq %u off %u len %u): %s; trace: %s reason %d state %s rec_sn %d headers %d\n",
-			NR, seq, o, len, what, verdict, reason, state, rec_sn, headers;
+		printf "mismatch line %d (seq %s off %d len %d): predicted %s; trace: %s %s state %s rec_sn %s nheaders %s resync %s\n",
+			NR, seq, o, len, what, verdict, reason, state, rec_sn, nheaders, resync;
 }
-function want(v, r, s, sn, hd) {
+# Verdict, reason, state, rec_sn, nheaders, resync as predicted ("null":
+# the trace must say null).
+function want(v, r, s, sn, hd, rs) {
 	if (verdict != v || reason != r || state != s)
-		mismatch("predicted " v " reason " r " state " s);
-	else if (sn >= 0 && rec_sn != sn)
-		mismatch("predicted rec_sn " sn);
-	else if (hd >= 0 && headers != hd)
-		mismatch("predicted headers " hd);
+		mismatch(v " " r " state " s);
+	else if (rec_sn != sn)
+		mismatch("rec_sn " sn);
+	else if (nheaders != hd)
+		mismatch("nheaders " hd);
+	else if (resync != rs)
+		mismatch("resync " rs);
 }
 BEGIN {
 	d = off_of(D); dend = d + DL;
-	rk = rec_start(KREL);
 	phase = "sync";		# sync, lost, scanning, tracking, requested
 	maxend = 0;
 	scan_from = dend;	# set at the gap
-	guess = -1; chain = 0; tracked_from = -1;
+	guess = -1; chain = 0;
 	n_dec = n_pass = n_old = n_damaged = 0;
 	dec_bytes = hole_bytes = 0;
 	gap_line = scan_line = guess_line = req_line = conf_line = 0;
 	holes = 0;
 }
 {
-	seq = num($0, "seq"); len = num($0, "len"); verdict = str($0, "verdict");
-	reason = num($0, "reason"); state = str($0, "state"); rec_sn = num($0, "rec_sn");
-	headers = num($0, "headers");
-	o = off_of(seq); e = o + len;
+	seq = val($0, "seq"); len = val($0, "len") + 0; verdict = val($0, "verdict");
+	reason = val($0, "reason"); state = val($0, "state"); rec_sn = val($0, "rec_sn");
+	nheaders = val($0, "nheaders"); resync = val($0, "resync");
+	o = off_of(seq + 0); e = o + len;
 	if (verdict == "decrypted") { n_dec++; dec_bytes += len } else n_pass++;
 	if (e <= maxend) {
 		# Wholly before expected_seq: a retransmission, passed untouched.
 		n_old++;
 		if (o <= d && e >= dend)
 			retrans_of_hole++;
-		want("passed", 2, phase == "sync" ? "in-sync" : phase, -1, 0);
+		want("passed", "old", phase == "sync" ? "in-sync" : phase, "null", 0, "null");
 		next;
 	}
 	if (o < maxend) {
-		mismatch("starts before the highest end " maxend " and ends after it (unpredicted)");
+		mismatch("(nothing: it starts before the highest end " maxend " and ends after it)");
 		maxend = e;
 		next;
 	}
 	if (o > maxend && !(o == dend && maxend == d)) {
 		holes++;
-		mismatch("a hole before it at " maxend " that tlsloss did not make (unpredicted loss or reordering)");
+		mismatch("(nothing: a hole before it at " maxend " that tlsloss did not make: loss or reordering)");
 		maxend = e;
 		next;
 	}
@@ -107,9 +110,9 @@ BEGIN {
 		# record up to the next header passed (damaged).
 		if (o > d && o < rec_start(KREL + 1)) {
 			n_damaged++; hole_bytes += len;
-			want("passed", 8, "in-sync", SN0 + rec_at(o), headers_in(o, e));
+			want("passed", "damaged", "in-sync", SN0 + rec_at(o), headers_in(o, e), "null");
 		} else
-			want("decrypted", 0, "in-sync", SN0 + rec_at(o), headers_in(o, e));
+			want("decrypted", "null", "in-sync", SN0 + rec_at(o), headers_in(o, e), "null");
 		maxend = e;
 		next;
 	}
@@ -118,26 +121,25 @@ BEGIN {
 		phase = "lost"; gap_line = NR;
 		scan_from = d + 5 + LMAX;
 		hole_bytes += len;
-		want("passed", 4, "lost", SN0 + rec_at(d), 0);
+		want("passed", "gap", "lost", "null", 0, "null");
 		maxend = e;
 		next;
 	}
 	if (phase == "sync") {
-		want("decrypted", 0, "in-sync", SN0 + rec_at(o), headers_in(o, e));
+		want("decrypted", "null", "in-sync", SN0 + rec_at(o), headers_in(o, e), "null");
 		maxend = e;
 		next;
 	}
 	if (phase == "requested" && state == "in-sync") {
-		# The answer applied at this segment's start: decrypted from here.
+		# The answer applied at this segment's start (when it lands is
+		# timing, not predicted): decrypted from here on.
 		phase = "sync"; conf_line = NR;
-		want("decrypted", 0, "in-sync", SN0 + rec_at(o), headers_in(o, e));
+		want("decrypted", "null", "in-sync", SN0 + rec_at(o), headers_in(o, e), "confirmed");
 		maxend = e;
 		next;
 	}
 	hole_bytes += len;
-	# While lost or scanning the record number stays where the stream was
-	# lost; the guess line reports it too (taken before the scan).
-	sn = SN0 + rec_at(d); hd = 0;
+	hd = 0; rs = "null";
 	if (phase == "lost" && e > scan_from)
 		{ phase = "scanning"; scan_line = NR; }
 	if (phase == "scanning") {
@@ -146,17 +148,17 @@ BEGIN {
 			phase = "tracking"; guess = g; guess_line = NR;
 			chain = headers_in(rec_start(g), e);
 			hd = chain;
-			if (chain >= H) { phase = "requested"; req_line = NR; }
+			if (ASYNC)
+				rs = "request";	# the async request opens here
 		}
-	} else if (phase == "tracking" || phase == "requested") {
-		# rec_sn counts records since the guess (record 0 of the count).
-		sn = rec_at(o) - guess; hd = headers_in(o, e);
-		if (phase == "tracking") {
+	} else if (phase == "tracking" || phase == "requested")
+		hd = headers_in(o, e);
+	if (phase == "tracking") {
+		if (NR != guess_line)
 			chain += hd;
-			if (chain >= H) { phase = "requested"; req_line = NR; }
-		}
+		if (chain >= H) { phase = "requested"; req_line = NR; rs = "request"; }
 	}
-	want("passed", 5, phase, sn, hd);
+	want("passed", "not-synced", phase, "null", hd, rs);
 	maxend = e;
 }
 END {

@@ -309,6 +309,7 @@ verify: a wrong key, salt, iv or record number fails"
 	# The model's inputs, kept for the model-rejects test.
 	printf '%s\n' -v "S0=$s0" -v "W=$w" -v "NREC=$nrec" -v "SN0=$sn0" -v "KREL=$krel" \
 		-v "D=$dseq" -v "DL=$dl" -v "KIND=$kind" -v "LMAX=$lmax" -v "H=$RESYNC_HEADERS" \
+		-v "ASYNC=$([ "$policy" = async ] && echo 1 || echo 0)" \
 		> "$WORK/$name.args"
 	summary=$(model "$name" "$WORK/$name.trace")
 	grep '^mismatch' <<<"$summary" | head -n 4 | while read -r l; do log "$l"; done
@@ -389,13 +390,14 @@ run_model_rejects() {
 		[ "$mutated" != "mismatches=0" ] && [ -n "$mutated" ] ||
 			WHY="${WHY:+$WHY; }the model accepted a trace where $what"
 	done <<'EOF'
-body-tls12|"reason":8|"verdict":"passed","reason":8/"verdict":"decrypted","reason":0|the device decrypted a segment of the damaged record
-body-tls12|"reason":8|"state":"in-sync"/"state":"lost"|the device lost sync at a hole inside a record body
-header-tls12|"reason":4|"state":"lost"/"state":"in-sync"|the device kept sync across a lost header
+body-tls12|"reason":"damaged"|"verdict":"passed","reason":"damaged"/"verdict":"decrypted","reason":null|the device decrypted a segment of the damaged record
+body-tls12|"reason":"damaged"|"state":"in-sync"/"state":"lost"|the device lost sync at a hole inside a record body
+header-tls12|"reason":"gap"|"state":"lost"/"state":"in-sync"|the device kept sync across a lost header
 header-tls12|"state":"tracking"|"state":"tracking"/"state":"scanning"|the device missed the first header past the scan start
 header-tls12|"state":"requested"|"state":"requested"/"state":"tracking"|the device asked one segment late
-header-tls12|"state":"requested"|"verdict":"passed","reason":5/"verdict":"decrypted","reason":0|the device decrypted before the answer
-header-tls12|"state":"in-sync"}$|"rec_sn":[0-9]*/"rec_sn":1|the device got a record number wrong
+header-tls12|"resync":"request"|"resync":"request"/"resync":null|the request went unmarked
+header-tls12|"state":"requested"}$|"verdict":"passed","reason":"not-synced"/"verdict":"decrypted","reason":null|the device decrypted before the answer
+header-tls12|"resync":"confirmed"|"rec_sn":[0-9]*/"rec_sn":1|the device applied a wrong record number
 EOF
 	[ -z "$WHY" ]
 }
