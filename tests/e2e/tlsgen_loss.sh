@@ -18,7 +18,8 @@
 # dropped segment (seq, length) comes from `tlsloss show`.  From these, the
 # trace's own arrival order and the device's rules (README "What works
 # today", bpf/stream.h), tests/e2e/tlsgen_loss.awk predicts each segment's
-# verdict, pass reason, state after it, record number and headers, and
+# verdict, pass reason, state after it, record number (where the trace
+# gives one), headers completed and resync mark (request / confirmed), and
 # compares them with the trace line by line:
 #
 #   body:K    the hole is inside record K's body: the device keeps sync
