@@ -9,7 +9,7 @@
 set -u
 cd "$(dirname "$0")/.."
 suites=(build/unit_tests tests/cli/cli.sh tests/cli/seq_auto.sh tests/e2e/e2e.sh tests/e2e/tx_loss.sh
-	tests/e2e/loss.sh tests/e2e/tlsgen.sh tests/replay/replay.sh tests/timeline/timeline.sh tests/vm/run.sh)
+	tests/e2e/loss.sh tests/e2e/tlsgen.sh tests/e2e/tlsgen_loss.sh tests/replay/replay.sh tests/timeline/timeline.sh tests/vm/run.sh)
 [ $# -gt 0 ] && suites=("$@")
 
 log=$(mktemp)

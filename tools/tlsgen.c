@@ -107,8 +107,11 @@ static void usage(void)
 "  --json                   one JSON object per connection on stdout\n"
 "  --ready-file F           server: write 'ADDR:PORT' to F once listening\n"
 "  --wait-file F            sender: after installing, print 'tlsgen: tx point\n"
-"                           tcp_seq N rec_seq M, waiting for F' on stderr and\n"
-"                           wait for F to exist before the transfer\n"
+"                           tcp_seq N rec_seq M stream_record I, waiting for F'\n"
+"                           on stderr (I: index of the first record after the\n"
+"                           point in the stream, counted from the first record\n"
+"                           after the SYN, as tlsloss numbers them) and wait\n"
+"                           for F to exist before the transfer\n"
 "  --timeout SEC            bound on every wait (default %d)\n"
 "  --count N                server: connections to serve, one after another (1)\n"
 "Exit status: 0 ok, 1 failure, 2 bad arguments.\n", DEFAULT_TIMEOUT_S);

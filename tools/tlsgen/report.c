@@ -19,10 +19,14 @@ static void json_install(const char *dir, const struct tg_install *in, bool show
 		return;
 	format_endpoint(src, in->flow.saddr, in->flow.sport);
 	format_endpoint(dst, in->flow.daddr, in->flow.dport);
+	/* stream_record/stream_offset: where the install point is in the
+	 * direction's byte stream (records and bytes from the first after the
+	 * SYN), the numbering loss tools on the wire use (tlsloss header:K). */
 	printf("%s{\"dir\":\"%s\",\"src\":\"%s\",\"dst\":\"%s\",\"tcp_seq\":%u,\"rec_seq\":%llu,"
-	       "\"records\":%llu,\"bytes\":%llu",
+	       "\"records\":%llu,\"bytes\":%llu,\"stream_record\":%llu,\"stream_offset\":%llu",
 	       *first ? "" : ",", dir, src, dst, in->tcp_seq, (unsigned long long)in->rec_sn,
-	       (unsigned long long)in->records, (unsigned long long)in->bytes);
+	       (unsigned long long)in->records, (unsigned long long)in->bytes,
+	       (unsigned long long)in->start_index, (unsigned long long)in->start_off);
 	if (show_keys) {
 		char key[65], iv[25], salt[9];
 

@@ -219,8 +219,9 @@ static void send_out(struct sess *s)
 		install_tx(s);
 	if (s->tx_armed && s->r->sender && s->o->wait_file && !s->waited) {
 		/* For scripts that set up counters from this seq on. */
-		fprintf(stderr, "tlsgen: tx point tcp_seq %u rec_seq %llu, waiting for %s\n",
-			s->tx_seq, (unsigned long long)s->r->tx.rec_sn, s->o->wait_file);
+		fprintf(stderr, "tlsgen: tx point tcp_seq %u rec_seq %llu stream_record %llu, "
+			"waiting for %s\n", s->tx_seq, (unsigned long long)s->r->tx.rec_sn,
+			(unsigned long long)s->r->tx.start_index, s->o->wait_file);
 		s->waited_s = tg_now();
 		wait_for_file(s);
 		s->waited_s = tg_now() - s->waited_s;
