@@ -37,24 +37,22 @@ TOOLS    := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/*.c))
 .PHONY: all deps vmdeps demo check vmtest bench soak clean
 all: $(BPF_OBJ) $(SKEL) $(KTLS_OBJ) $(KTLS_SKEL) tlshim $(BUILD)/unit_tests $(TOOLS)
 
-deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+# apt_install PACKAGES, APT_OPTIONS: install those not installed yet.
+define apt_install
+	@missing=""; for p in $(1); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) $$missing; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(DEB_PKGS),)
 
 vmdeps:
-	@missing=""; for p in $(VM_PKGS); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			--no-install-recommends $$missing; \
-	fi
+	$(call apt_install,$(VM_PKGS),--no-install-recommends)
 
 $(BUILD):
 	mkdir -p $@
@@ -134,14 +132,7 @@ TIMELINE_PKGS := libxml2-utils chromium
 .PHONY: timelinedeps
 deps: timelinedeps
 timelinedeps:
-	@missing=""; for p in $(TIMELINE_PKGS); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			--no-install-recommends $$missing; \
-	fi
+	$(call apt_install,$(TIMELINE_PKGS),--no-install-recommends)
 
 # The loss injector (tools/tlsloss, bpf/tlsloss.bpf.c): its own object and
 # skeleton; the tool links the user library (drop_spec.c, endpoints).
