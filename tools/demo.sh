@@ -97,9 +97,10 @@ if ! in_a "$TLSGEN" client --connect 10.77.0.2:$PORT --tls "$TLS" --cipher "$CIP
 fi
 wait "$server" || { cat "$WORK/server.err" >&2; exit 1; }
 cat "$WORK/client.err" "$WORK/server.err"
-client=$(tr -d '\n' < "$WORK/client.json")
+client=$(grep '^{' "$WORK/client.json")
 echo "client: $client"
-echo "server: $(tr -d '\n' < "$WORK/server.json")"
+echo "server: $(grep '^{' "$WORK/server.json")"
+grep -hv '^{' "$WORK/client.json" "$WORK/server.json" || true	# --verify's report
 sleep 0.5	# the last events reach the trace
 
 say "What the wire lost"
