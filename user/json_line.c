@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "json_line.h"
+#include "utf8.h"
 
 /* Nesting of values nobody reads (objects in objects...): enough for any
  * sane producer, small enough that recursion cannot exhaust the stack. */
@@ -129,35 +130,6 @@ static size_t utf8_encode(char *out, uint32_t cp)
 	return 4;
 }
 
-/* Length of the valid UTF-8 sequence at s (overlongs, surrogates and
- * values above U+10FFFF are invalid), or 0. */
-static size_t utf8_valid(const unsigned char *s)
-{
-	uint32_t cp;
-	size_t n;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	for (size_t k = 1; k < n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[k] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-/* A string at p->i (the opening quote); out may be NULL (skip only). */
 static bool parse_string(struct parser *p, char **out)
 {
 	struct buf b = { 0 };
@@ -168,6 +140,7 @@ static bool parse_string(struct parser *p, char **out)
 	for (;;) {
 		unsigned char c = p->s[p->i];
 		char enc[4];
+		uint32_t cp8;
 		size_t n;
 
 		if (c == '"') {
@@ -183,7 +156,7 @@ static bool parse_string(struct parser *p, char **out)
 			return error(p, "control character (byte 0x%02x) in string", c);
 		}
 		if (c != '\\') {
-			n = utf8_valid((const unsigned char *)p->s + p->i);
+			n = utf8_decode((const unsigned char *)p->s + p->i, &cp8);
 			if (!n) {
 				free(b.d);
 				return error(p, "invalid UTF-8 in string");

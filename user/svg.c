@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include "svg.h"
+#include "utf8.h"
 
 void svg_begin(FILE *f, int width, int height)
 {
@@ -19,32 +20,16 @@ void svg_end(FILE *f)
 	fputs("</svg>\n", f);
 }
 
-/* Length of a UTF-8 sequence XML may hold, or 0 (see json_line.c for the
- * rules; repeated here so svg.c stands alone for text from argv too). */
+/* Length of a UTF-8 sequence XML may hold, or 0: no C0 controls (the
+ * callers escape tab and newline themselves), no U+FFFE/U+FFFF. */
 static size_t xml_char_len(const unsigned char *s)
 {
 	uint32_t cp;
-	size_t n;
+	size_t n = utf8_decode(s, &cp);
 
-	if (s[0] < 0x80)
-		return s[0] >= 0x20 ? 1 : 0;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07;
-	else
+	if (n == 1 && cp < 0x20)
 		return 0;
-	for (size_t k = 1; k < n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[k] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff)
-		return 0;
-	return n;
+	return cp == 0xfffe || cp == 0xffff ? 0 : n;
 }
 
 void svg_escape(FILE *f, const char *s)
