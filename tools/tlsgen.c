@@ -35,30 +35,6 @@
 #define DEFAULT_BYTES		(1u << 20)
 #define DEFAULT_TIMEOUT_S	30
 
-void tg_die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("tlsgen: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(EXIT_FAIL);
-}
-
-void tg_bad(const char *field, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "tlsgen: bad %s: ", field);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(EXIT_USAGE);
-}
-
 double tg_now(void)
 {
 	struct timespec ts;
@@ -419,6 +395,7 @@ int main(int argc, char **argv)
 	SSL_CTX *ctx;
 	int fd, one = 1;
 
+	prog_name = "tlsgen";	/* user/util.c's messages, the device's included */
 	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2)
 		tg_bad("mode", "missing: server or client (see --help)");

@@ -51,29 +51,9 @@ static const char *const map_names[] = {
 	"tlsloss_config", "tlsloss_flows", "tlsloss_stats", "tlsloss_log",
 };
 
-static void __attribute__((noreturn, format(printf, 2, 3))) bad(const char *field, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "tlsloss: bad %s: ", field);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(EXIT_USAGE);
-}
-
-static void __attribute__((noreturn, format(printf, 1, 2))) die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("tlsloss: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(EXIT_FAIL);
-}
+/* user/util.c's reporters, prefixed "tlsloss" (prog_name, set in main). */
+#define bad usage_error
+#define die(...) fail(EXIT_FAIL, __VA_ARGS__)
 
 static void usage(FILE *f)
 {
@@ -586,6 +566,7 @@ static int loss_show(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	prog_name = "tlsloss";
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;

@@ -13,6 +13,10 @@
 #define EXIT_FAIL	1
 #define EXIT_USAGE	2
 
+/* The prefix of every message below: "tlshim", or the tool (tools/ link
+ * this library too and set it first thing in main). */
+extern const char *prog_name;
+
 /* Print "tlshim: bad FIELD: why" and exit 2.  Only call before changing
  * anything: the promise of status 2 is that nothing changed. */
 void usage_error(const char *field, const char *fmt, ...)

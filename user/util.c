@@ -9,11 +9,13 @@
 #include <time.h>
 #include "common.h"
 
+const char *prog_name = "tlshim";
+
 void usage_error(const char *field, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "tlshim: bad %s: ", field);
+	fprintf(stderr, "%s: bad %s: ", prog_name, field);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -25,7 +27,7 @@ void fail(int status, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("tlshim: ", stderr);
+	fprintf(stderr, "%s: ", prog_name);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

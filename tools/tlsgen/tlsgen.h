@@ -13,13 +13,14 @@
 #include <openssl/ssl.h>
 #include "tlshim.h"
 
+#include "common.h"
+
 #define TLSGEN_MAX_VERIFY	16	/* records --verify may check */
 
 /* Errors: 1 (runtime) with "tlsgen: why"; 2 (bad argument) with
- * "tlsgen: bad FIELD: why". */
-void tg_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
-void tg_bad(const char *field, const char *fmt, ...)
-	__attribute__((noreturn, format(printf, 2, 3)));
+ * "tlsgen: bad FIELD: why": user/util.c's reporters, prog_name "tlsgen". */
+#define tg_die(...) fail(EXIT_FAIL, __VA_ARGS__)
+#define tg_bad usage_error
 double tg_now(void);
 
 /* ---- the command line and one connection's outcome (session.c) ------- */
